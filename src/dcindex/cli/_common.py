@@ -1,0 +1,28 @@
+"""Shared command-line plumbing: error handling, the --debug switch and the rich console."""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.console import Console
+
+from dcindex.errors import DcindexError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def run_app(app: typer.Typer, argv: list[str]) -> None:
+    """Run the typer app; a DcindexError becomes a one-paragraph message and exit status 2."""
+    debug = "--debug" in argv
+    if debug:
+        argv = [a for a in argv if a != "--debug"]
+        os.environ["DCINDEX_DEBUG"] = "1"
+    try:
+        app(args=argv, prog_name="dcindex")  # standalone mode: usage errors exit 2 by themselves
+    except DcindexError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True, markup=True)
+        sys.exit(exc.exit_code)
