@@ -1,4 +1,28 @@
-"""dcindex: measure, audit and explain regional digital development."""
+"""dcindex: measure, audit and explain regional digital development.
+
+``dcindex.build(data, framework, recipe)`` builds an index; the modules ``framework``, ``data``, ``recipe``,
+``impute``, ``treat``, ``normalise``, ``weight``, ``aggregate``, ``pattern``, ``audit``, ``uncertainty``,
+``explain`` hold one concept each.
+"""
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from dcindex import build  # noqa: E402  (a callable module: dcindex.build(...) runs the build)
+from dcindex.build import BuildResult, load_panel  # noqa: E402,F401
+from dcindex.framework import Framework, read_framework  # noqa: E402,F401
+from dcindex.recipe import Recipe, coinr_recipe  # noqa: E402,F401
+
+
+def load(path):
+    """Load a result folder written by ``dcindex build``/``run`` (rebuilt from its saved inputs)."""
+    from dcindex.io import load_result
+
+    return load_result(path)
+
+
+def example():
+    """Build the bundled example (official 2022 statistics for the 31 provinces)."""
+    from dcindex.run import example as _ex
+
+    return _ex()

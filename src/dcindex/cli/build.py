@@ -1,13 +1,91 @@
-"""`dcindex build` and `dcindex run` (placeholder until the core engine lands)."""
+"""`dcindex build` and `dcindex run`."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.table import Table
+
+from dcindex.cli._common import console
+from dcindex.errors import InputError
+
+
+def _resolve_framework(meta: Optional[Path], framework: Optional[Path]):
+    if meta and framework:
+        raise InputError("give either --meta (COINr iMeta) or --framework (native YAML), not both.",
+                         hint="drop one of the two options.")
+    if not meta and not framework:
+        raise InputError("no framework given.", hint="pass --meta iMeta.csv (COINr) or --framework framework.yaml.")
+    return meta or framework
+
+
+def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
+    """A rich table of the latest year's ranking with pillar scores and rank change since the first year."""
+    fw = result.framework
+    yr = result.years[-1]
+    tab = result.table(yr)
+    pillars = fw.pillars[:6]
+    t = Table(title=f"{fw.nodes[fw.root].label(lang)} — {yr}", show_lines=False, header_style="bold")
+    t.add_column("rank", justify="right")
+    t.add_column("unit")
+    t.add_column("name")
+    t.add_column(fw.root, justify="right", style="bold")
+    for p in pillars:
+        t.add_column(fw.nodes[p].label(lang)[:14], justify="right")
+    change = None
+    if len(result.years) > 1:
+        change = result.wide(what="rank")
+        t.add_column(f"Δrank since {result.years[0]}", justify="right")
+    for unit, row in tab.head(top).iterrows():
+        cells = ["" if row["rank"] != row["rank"] else str(int(row["rank"])), str(unit), str(row["name"]),
+                 f"{row[fw.root]:.2f}"] + [f"{row[p]:.2f}" for p in pillars]
+        if change is not None:
+            r0, r1 = change.loc[unit, result.years[0]], change.loc[unit, yr]
+            d = r0 - r1
+            cells.append("" if d != d else ("[green]▲%d[/]" % d if d > 0 else ("[red]▼%d[/]" % -d if d < 0 else "=")))
+        t.add_row(*cells)
+    return t
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("version")
-    def version() -> None:
-        """Print the dcindex version."""
-        from dcindex import __version__
+    @app.command("build")
+    def build_cmd(
+        data: Path = typer.Argument(..., help="Indicator data: COINr iData, wide or tidy long (CSV/XLSX)."),
+        meta: Optional[Path] = typer.Option(None, "--meta", help="COINr iMeta table (CSV/XLSX)."),
+        framework: Optional[Path] = typer.Option(None, "--framework", "-f", help="Native framework YAML."),
+        units: Optional[Path] = typer.Option(None, "--units", help="Units table: code, names, group columns."),
+        recipe: Optional[Path] = typer.Option(None, "--recipe", "-r", help="Recipe YAML (methodological choices)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+        year: Optional[int] = typer.Option(None, "--year", help="Year for data without a year/Time column."),
+        top: int = typer.Option(15, "--top", help="Rows of the ranking to print."),
+    ) -> None:
+        """Build the index and write scores.csv/.parquet, index.xlsx and manifest.json to --out."""
+        from dcindex.build import build
 
-        typer.echo(__version__)
+        fw = _resolve_framework(meta, framework)
+        res = build(data, fw, recipe, units=units, year=year)
+        res.to_dir(out)
+        console.print(ranking_table(res, top=top))
+        for w in res.warnings:
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"Wrote results to [bold]{out}[/] (scores.csv, scores.parquet, index.xlsx, manifest.json).")
+
+    @app.command("run")
+    def run_cmd(
+        data: Optional[Path] = typer.Argument(None, help="Indicator data; omit to run the bundled example."),
+        meta: Optional[Path] = typer.Option(None, "--meta", help="COINr iMeta table."),
+        framework: Optional[Path] = typer.Option(None, "--framework", "-f", help="Native framework YAML."),
+        units: Optional[Path] = typer.Option(None, "--units", help="Units table."),
+        recipe: Optional[Path] = typer.Option(None, "--recipe", "-r", help="Recipe YAML."),
+        out: Path = typer.Option(Path("dcindex-out"), "--out", "-o", help="Output folder."),
+        by: Optional[str] = typer.Option(None, "--by", help="Group column for the regional pattern analysis."),
+        lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
+        seed: int = typer.Option(0, "--seed", help="Seed for random procedures."),
+        top: int = typer.Option(15, "--top", help="Rows of the ranking to print."),
+    ) -> None:
+        """The main job: build, print the ranking, analyse the regional pattern, write every output."""
+        from dcindex.run import run
+
+        run(data=data, meta=meta, framework=framework, units=units, recipe=recipe, out=out, by=by, lang=lang,
+            seed=seed, top=top, console=console)

@@ -1,0 +1,527 @@
+"""Reading indicator tables and holding them as panel arrays.
+
+Text encodings seen in Chinese offices (UTF-8, UTF-8 with BOM, GB18030/GBK) are detected without the user
+saying which. Numbers written as ``1,234``, ``12%`` (read as 12, in percent units), full-width digits and
+``−`` are understood; ``""``, ``—``, ``..``, ``-``, ``NA`` and similar mean missing; anything else that is not a
+number is an error listing the offending cells.
+
+The :class:`Panel` holds values as arrays of shape ``(T, N, K)`` (years x units x indicators), the
+layout every core function works on.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from dcindex.errors import InputError
+
+#: Cell texts read as missing values.
+MISSING_TOKENS = frozenset(
+    ["", "-", "--", "—", "——", "–", "－", "..", "...", "…", "……", "na", "n/a", "nan", "null", "none", "#n/a", "无", "缺失"]
+)
+_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+# ------------------------------------------------------------------------------------------- files
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def decode_bytes(raw: bytes, where: str) -> tuple[str, str]:
+    """Decode file bytes: UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK/GB2312)."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise InputError("the file is neither UTF-8 nor GB18030/GBK text.", where=where,
+                     hint="save it as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)').")
+
+
+def read_table(path: str | Path, *, numeric: bool = False, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/XLSX/XLS file into a DataFrame of strings (missing cells as None).
+
+    All cells are kept as text so that number parsing can report offending cells precisely; use
+    :func:`parse_numeric` on the value columns.
+    """
+    p = Path(path)
+    where = str(p)
+    if not p.exists():
+        raise InputError("the file does not exist.", where=where, hint="check the path and spelling.")
+    if not p.is_file():
+        raise InputError("this is not a file.", where=where, hint="give the path of a CSV or XLSX file.")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(p, sheet_name=sheet or 0, dtype=object, engine="openpyxl", header=0)
+        elif suffix == ".xls":
+            df = pd.read_excel(p, sheet_name=sheet or 0, dtype=object, header=0)
+        else:
+            raw = p.read_bytes()
+            text, _ = decode_bytes(raw, where)
+            sep = "\t" if suffix in (".tsv", ".tab") else ","
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
+                             skipinitialspace=False)
+    except InputError:
+        raise
+    except PermissionError:
+        raise InputError("the file cannot be read (permission denied).", where=where,
+                         hint="check file permissions or close it in Excel.") from None
+    except Exception as exc:  # pandas/openpyxl parse errors
+        raise InputError(f"cannot read the table: {exc}.", where=where,
+                         hint="check that it is a valid CSV (comma-separated) or XLSX file.") from None
+    df.columns = [_clean_header(c) for c in df.columns]
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise InputError(f"duplicate column names: {', '.join(map(str, dup))}.", where=where,
+                         hint="give every column a unique header.")
+    df = df.astype(object).where(pd.notna(df), None)
+    df.attrs["source_file"] = where
+    return df
+
+
+def _clean_header(c: Any) -> str:
+    s = unicodedata.normalize("NFKC", str(c)).strip()
+    return s
+
+
+def parse_number(cell: Any) -> float | None:
+    """Parse one cell; returns NaN for missing tokens and None when the text is not a number."""
+    if cell is None:
+        return np.nan
+    if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+        return float(cell)
+    s = unicodedata.normalize("NFKC", str(cell)).strip().replace("\u2212", "-")
+    if s.casefold() in MISSING_TOKENS:
+        return np.nan
+    s = s.replace(" ", "")
+    pct = s.endswith("%")
+    if pct:
+        s = s[:-1]
+    if _THOUSANDS_RE.match(s):
+        s = s.replace(",", "")
+    if _NUM_RE.match(s):
+        return float(s)
+    return None
+
+
+def parse_numeric(df: pd.DataFrame, columns: Iterable[str], *, where: str | None = None,
+                  row_offset: int = 2) -> pd.DataFrame:
+    """Parse ``columns`` to float; one error lists every offending cell (row as in the file, 1-based)."""
+    where = where or df.attrs.get("source_file", "table")
+    out = {}
+    bad: list[str] = []
+    nbad = 0
+    for col in columns:
+        vals = df[col].to_numpy(dtype=object)
+        res = np.empty(len(vals), dtype=float)
+        for i, v in enumerate(vals):
+            x = parse_number(v)
+            if x is None:
+                nbad += 1
+                if len(bad) < 25:
+                    bad.append(f"row {i + row_offset}, column '{col}': {str(v)!r}")
+                res[i] = np.nan
+            else:
+                res[i] = x
+        out[col] = res
+    if nbad:
+        more = f" (and {nbad - len(bad)} more)" if nbad > len(bad) else ""
+        raise InputError(
+            f"{nbad} cell(s) are not numbers: " + "; ".join(bad) + more + ".",
+            where=where,
+            hint="write numbers as 1234, 1,234, 12.5 or 12%; leave missing cells empty (or '..', '—', '-').",
+        )
+    return pd.DataFrame(out, index=df.index)
+
+
+# ------------------------------------------------------------------------------------------- panel
+@dataclass
+class Panel:
+    """Indicator values on a units x years grid.
+
+    ``values``: float array (T, N, K) for ``indicators``; ``denominators``: (T, N, M) for ``denominator_codes``;
+    ``units``: DataFrame indexed by unit code (str) with ``name`` columns and group columns.
+    """
+
+    units: pd.DataFrame
+    years: list[int]
+    indicators: list[str]
+    values: np.ndarray
+    denominator_codes: list[str] = field(default_factory=list)
+    denominators: np.ndarray | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # file role -> sha256
+    notes: list[str] = field(default_factory=list)
+    cell_sources: pd.DataFrame | None = None  # optional tidy provenance (unit, year, indicator, source)
+
+    @property
+    def unit_codes(self) -> list[str]:
+        return list(self.units.index)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.values.shape  # type: ignore[return-value]
+
+    def to_long(self) -> pd.DataFrame:
+        """Tidy ``unit, year, indicator, value`` (denominators included, rows with missing values kept)."""
+        T, N, K = self.values.shape
+        frames = [
+            pd.DataFrame({
+                "unit": np.tile(np.repeat(np.array(self.unit_codes, dtype=object), K), T),
+                "year": np.repeat(np.array(self.years), N * K),
+                "indicator": np.tile(np.array(self.indicators, dtype=object), T * N),
+                "value": self.values.reshape(-1),
+            })
+        ]
+        if self.denominators is not None and self.denominator_codes:
+            M = len(self.denominator_codes)
+            frames.append(pd.DataFrame({
+                "unit": np.tile(np.repeat(np.array(self.unit_codes, dtype=object), M), T),
+                "year": np.repeat(np.array(self.years), N * M),
+                "indicator": np.tile(np.array(self.denominator_codes, dtype=object), T * N),
+                "value": self.denominators.reshape(-1),
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def fingerprint(self) -> str:
+        """sha256 of the values (shape, codes and bytes): identifies the data content exactly."""
+        h = hashlib.sha256()
+        h.update(repr((self.unit_codes, self.years, self.indicators, self.denominator_codes)).encode())
+        h.update(np.ascontiguousarray(self.values, dtype="<f8").tobytes())
+        if self.denominators is not None:
+            h.update(np.ascontiguousarray(self.denominators, dtype="<f8").tobytes())
+        h.update(pd.util.hash_pandas_object(self.units.astype(str), index=True).to_numpy().tobytes())
+        return h.hexdigest()
+
+    def frame(self, year: int | None = None) -> pd.DataFrame:
+        """Unit x indicator DataFrame for one year (default: the last)."""
+        t = self.years.index(year) if year is not None else len(self.years) - 1
+        return pd.DataFrame(self.values[t], index=self.units.index, columns=self.indicators)
+
+    def select_units(self, codes: list[str]) -> "Panel":
+        idx = [self.unit_codes.index(c) for c in codes]
+        return Panel(
+            units=self.units.loc[codes].copy(),
+            years=list(self.years),
+            indicators=list(self.indicators),
+            values=self.values[:, idx, :].copy(),
+            denominator_codes=list(self.denominator_codes),
+            denominators=None if self.denominators is None else self.denominators[:, idx, :].copy(),
+            sources=dict(self.sources),
+            notes=list(self.notes),
+        )
+
+    def with_values(self, values: np.ndarray) -> "Panel":
+        return Panel(units=self.units, years=list(self.years), indicators=list(self.indicators),
+                     values=values, denominator_codes=list(self.denominator_codes),
+                     denominators=self.denominators, sources=dict(self.sources), notes=list(self.notes),
+                     cell_sources=self.cell_sources)
+
+
+# ------------------------------------------------------------------------------------- unit codes
+def normalise_unit_codes(codes: pd.Series, where: str, column: str, row_offset: int = 2) -> pd.Series:
+    """Unit codes as stripped strings; codes that differ only by whitespace or case are an error."""
+    raw = codes.map(lambda v: None if v is None else str(v))
+    empty = [i for i, v in enumerate(raw) if v is None or v.strip() == ""]
+    if empty:
+        rows = ", ".join(str(i + row_offset) for i in empty[:20])
+        raise InputError(f"empty unit code in column '{column}' at row(s) {rows}.", where=where,
+                         hint="give every row a unit code.")
+    stripped = raw.map(lambda s: _strip_code(s))
+    variants: dict[str, set[str]] = {}
+    for s in raw:
+        variants.setdefault(_strip_code(s).casefold(), set()).add(s)
+    clash = {k: v for k, v in variants.items() if len(v) > 1}
+    if clash:
+        lst = "; ".join(" vs ".join(repr(x) for x in sorted(v)) for v in list(clash.values())[:10])
+        raise InputError(
+            f"unit codes in column '{column}' differ only by whitespace or case: {lst}.",
+            where=where,
+            hint="use exactly one spelling per unit (codes are compared exactly).",
+        )
+    return stripped
+
+
+def _strip_code(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s).strip()
+    if re.fullmatch(r"\d+\.0", s):  # 110000.0 from spreadsheets
+        s = s[:-2]
+    return s
+
+
+def _as_year(v: Any, where: str, rownum: int, column: str) -> int:
+    x = parse_number(v)
+    if x is None or not np.isfinite(x) or float(x) != int(x):
+        raise InputError(f"row {rownum}, column '{column}': {v!r} is not a year.", where=where,
+                         hint="write years as whole numbers such as 2023.")
+    return int(x)
+
+
+# ------------------------------------------------------------------------------------ assembling
+RESERVED_UNIT = ("unit", "uCode", "code")
+RESERVED_NAME = ("uName", "name", "name_zh", "name_en", "unit_name")
+RESERVED_YEAR = ("year", "Time", "time")
+
+
+def panel_from_wide(
+    df: pd.DataFrame,
+    indicators: list[str],
+    *,
+    denominators: list[str] | None = None,
+    groups: list[str] | None = None,
+    where: str | None = None,
+    default_year: int | None = None,
+    allow_extra: bool = False,
+) -> Panel:
+    """Wide table (one row per unit and year) to a :class:`Panel`.
+
+    Columns: a unit code column (``uCode``/``unit``/``code``), optional names (``uName``/``name``...),
+    optional year (``Time``/``year``), group columns, denominator columns and indicator columns. Any other
+    column is an error unless ``allow_extra``.
+    """
+    where = where or df.attrs.get("source_file", "data")
+    cols = list(df.columns)
+    ucol = next((c for c in RESERVED_UNIT if c in cols), None)
+    if ucol is None:
+        raise InputError(f"no unit code column; expected one of {', '.join(RESERVED_UNIT)} "
+                         f"(columns are {', '.join(cols[:15])}).", where=where,
+                         hint="add a column 'uCode' (COINr) or 'unit' holding the unit codes.")
+    ycol = next((c for c in RESERVED_YEAR if c in cols), None)
+    name_cols = [c for c in RESERVED_NAME if c in cols]
+    denominators = list(denominators or [])
+    groups = list(groups or [])
+    group_cols = [c for c in cols if c in groups or c.endswith("_group")]
+    missing_ind = [c for c in indicators if c not in cols]
+    missing_den = [c for c in denominators if c not in cols]
+    if missing_ind or missing_den:
+        parts = []
+        if missing_ind:
+            parts.append(f"indicators in the framework but not in the data: {', '.join(missing_ind)}")
+        if missing_den:
+            parts.append(f"denominators not in the data: {', '.join(missing_den)}")
+        raise InputError("; ".join(parts) + ".", where=where,
+                         hint="add the columns to the data, or remove them from the framework.")
+    known = {ucol, ycol, *name_cols, *group_cols, *indicators, *denominators} - {None}
+    extra = [c for c in cols if c not in known]
+    if extra and not allow_extra:
+        raise InputError(
+            f"columns that are neither indicators of the framework nor unit/name/year/group/denominator "
+            f"columns: {', '.join(extra[:30])}.",
+            where=where,
+            hint="add them to the framework (as indicators, or as Group/Denominator rows in iMeta), "
+                 "name group columns '*_group', or delete them.",
+        )
+    codes = normalise_unit_codes(df[ucol], where, ucol)
+    if ycol is not None:
+        years_col = pd.Series([_as_year(v, where, i + 2, ycol) for i, v in enumerate(df[ycol])], index=df.index)
+    else:
+        years_col = pd.Series([default_year if default_year is not None else 0] * len(df), index=df.index)
+    key = pd.DataFrame({"unit": codes, "year": years_col})
+    dup = key.duplicated(keep=False)
+    if dup.any():
+        rows = key[dup]
+        lst = "; ".join(f"row {i + 2}: unit '{r.unit}', year {r.year}" for i, r in
+                        zip(np.flatnonzero(dup.to_numpy())[:20], rows.itertuples()))
+        raise InputError(f"duplicate unit-year rows: {lst}.", where=where,
+                         hint="keep one row per unit and year (remove duplicates or fix the codes/years).")
+    vals = parse_numeric(df, indicators, where=where)
+    dens = parse_numeric(df, denominators, where=where) if denominators else None
+    unit_order = list(dict.fromkeys(codes.tolist()))
+    years = sorted(set(years_col.tolist()))
+    ui = {u: i for i, u in enumerate(unit_order)}
+    yi = {y: i for i, y in enumerate(years)}
+    T, N, K = len(years), len(unit_order), len(indicators)
+    rows_t = years_col.map(yi).to_numpy()
+    rows_n = codes.map(ui).to_numpy()
+    X = np.full((T, N, K), np.nan)
+    X[rows_t, rows_n, :] = vals.to_numpy(dtype=float)
+    D = None
+    if dens is not None:
+        D = np.full((T, N, len(denominators)), np.nan)
+        D[rows_t, rows_n, :] = dens.to_numpy(dtype=float)
+    units = _units_from_rows(df, codes, name_cols, group_cols, unit_order, where)
+    notes = []
+    if ycol is None:
+        notes.append(f"data had no year column; all rows were given year {years[0]}")
+    return Panel(units=units, years=years, indicators=list(indicators), values=X,
+                 denominator_codes=denominators, denominators=D, notes=notes)
+
+
+def _units_from_rows(df, codes, name_cols, group_cols, unit_order, where) -> pd.DataFrame:
+    """Unit attributes (names, groups) from data rows; a group that changes over years is an error."""
+    attrs = pd.DataFrame({"unit": codes})
+    for c in name_cols + group_cols:
+        attrs[c] = df[c].map(lambda v: None if v is None else str(v).strip())
+    for c in group_cols:
+        n = attrs.dropna(subset=[c]).groupby("unit")[c].nunique()
+        bad = n[n > 1]
+        if len(bad):
+            raise InputError(
+                f"group column '{c}' takes different values over the years for unit(s) {', '.join(bad.index[:10])}.",
+                where=where, hint="a unit belongs to one group; fix the group column.")
+    first = attrs.groupby("unit", sort=False).first().reindex(unit_order)
+    out = pd.DataFrame(index=pd.Index(unit_order, name="unit"))
+    if "uName" in first:
+        out["name"] = first["uName"]
+    elif "name" in first:
+        out["name"] = first["name"]
+    for c in ("name_zh", "name_en"):
+        if c in first:
+            out[c] = first[c]
+    if "name" not in out:
+        out["name"] = out.get("name_zh", out.get("name_en", pd.Series(unit_order, index=out.index)))
+    out["name"] = out["name"].fillna(pd.Series(unit_order, index=out.index))
+    for c in group_cols:
+        out[c] = first[c]
+    return out
+
+
+def panel_from_long(
+    df: pd.DataFrame,
+    indicators: list[str],
+    *,
+    denominators: list[str] | None = None,
+    where: str | None = None,
+    units: pd.DataFrame | None = None,
+) -> Panel:
+    """Tidy ``unit, year, indicator, value`` table to a :class:`Panel` (optional ``source`` column kept)."""
+    where = where or df.attrs.get("source_file", "data")
+    need = ["unit", "year", "indicator", "value"]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise InputError(f"long data lacks columns {', '.join(miss)} (has {', '.join(df.columns)}).",
+                         where=where, hint="long data needs columns unit, year, indicator, value.")
+    allowed = set(need) | {"source", "name", "name_zh", "name_en", "note", "unit_name", "flag"}
+    extra = [c for c in df.columns if c not in allowed]
+    if extra:
+        raise InputError(f"long data has unknown columns: {', '.join(extra)}.", where=where,
+                         hint="allowed columns: unit, year, indicator, value, and optional source, name, note.")
+    codes = normalise_unit_codes(df["unit"], where, "unit")
+    years_col = pd.Series([_as_year(v, where, i + 2, "year") for i, v in enumerate(df["year"])], index=df.index)
+    ind = df["indicator"].map(lambda v: "" if v is None else unicodedata.normalize("NFKC", str(v)).strip())
+    denominators = list(denominators or [])
+    known = set(indicators) | set(denominators)
+    unknown = sorted(set(ind) - known)
+    if unknown:
+        raise InputError(f"indicators in the data but not in the framework: {', '.join(unknown[:30])}.",
+                         where=where, hint="add them to the framework or drop those rows.")
+    values = parse_numeric(df, ["value"], where=where)["value"].to_numpy()
+    key = pd.DataFrame({"unit": codes, "year": years_col, "indicator": ind})
+    dup = key.duplicated(keep=False).to_numpy()
+    if dup.any():
+        idx = np.flatnonzero(dup)[:20]
+        lst = "; ".join(f"row {i + 2}: ({key.unit.iat[i]}, {key.year.iat[i]}, {key.indicator.iat[i]})" for i in idx)
+        raise InputError(f"duplicate unit-year-indicator rows: {lst}.", where=where,
+                         hint="keep one value per unit, year and indicator.")
+    present_ind = set(ind)
+    missing_ind = [c for c in indicators if c not in present_ind]
+    den_in_data = [d for d in denominators if d in present_ind]
+    if missing_ind:
+        raise InputError(f"indicators in the framework but not in the data: {', '.join(missing_ind)}.",
+                         where=where, hint="add values for them or remove them from the framework.")
+    unit_order = list(dict.fromkeys(codes.tolist()))
+    if units is not None:
+        unit_order = [u for u in units.index if u in set(unit_order)] + [u for u in unit_order if u not in set(units.index)]
+    years = sorted(set(years_col.tolist()))
+    ui = {u: i for i, u in enumerate(unit_order)}
+    yi = {y: i for i, y in enumerate(years)}
+    ci = {c: i for i, c in enumerate(indicators)}
+    di = {c: i for i, c in enumerate(den_in_data)}
+    T, N = len(years), len(unit_order)
+    X = np.full((T, N, len(indicators)), np.nan)
+    D = np.full((T, N, len(den_in_data)), np.nan) if den_in_data else None
+    t = years_col.map(yi).to_numpy()
+    n = codes.map(ui).to_numpy()
+    is_ind = ind.isin(ci).to_numpy()
+    X[t[is_ind], n[is_ind], ind[is_ind].map(ci).to_numpy()] = values[is_ind]
+    if D is not None:
+        is_den = ind.isin(di).to_numpy()
+        D[t[is_den], n[is_den], ind[is_den].map(di).to_numpy()] = values[is_den]
+    u = pd.DataFrame(index=pd.Index(unit_order, name="unit"))
+    name_col = next((c for c in ("name", "unit_name", "name_zh", "name_en") if c in df.columns), None)
+    if name_col:
+        nm = pd.Series(df[name_col].to_numpy(), index=codes.to_numpy())
+        nm = nm[~nm.index.duplicated()]
+        u["name"] = nm.reindex(unit_order).to_numpy()
+    else:
+        u["name"] = unit_order
+    cell_sources = None
+    if "source" in df.columns:
+        cell_sources = pd.DataFrame({"unit": codes, "year": years_col, "indicator": ind, "source": df["source"]})
+    return Panel(units=u, years=years, indicators=list(indicators), values=X,
+                 denominator_codes=den_in_data, denominators=D, cell_sources=cell_sources)
+
+
+def is_long_table(df: pd.DataFrame) -> bool:
+    return {"unit", "year", "indicator", "value"}.issubset(df.columns)
+
+
+def read_units(path: str | Path) -> pd.DataFrame:
+    """Units table: a code column (``code``/``unit``/``uCode``), names, group and numeric attribute columns."""
+    df = read_table(path)
+    where = str(path)
+    ucol = next((c for c in ("code", "unit", "uCode") if c in df.columns), None)
+    if ucol is None:
+        raise InputError(f"units table has no code column (columns: {', '.join(df.columns)}).", where=where,
+                         hint="name the unit code column 'code' (or 'unit').")
+    codes = normalise_unit_codes(df[ucol], where, ucol)
+    if codes.duplicated().any():
+        d = codes[codes.duplicated()].unique().tolist()
+        raise InputError(f"duplicate unit codes in the units table: {', '.join(d[:20])}.", where=where,
+                         hint="list each unit once.")
+    out = df.drop(columns=[ucol]).copy()
+    out.index = pd.Index(codes.to_numpy(), name="unit")
+    if "name" not in out.columns:
+        for c in ("name_zh", "uName", "name_en"):
+            if c in out.columns:
+                out["name"] = out[c]
+                break
+        else:
+            out["name"] = out.index
+    # numeric-looking columns become numbers (population, area ...); others stay text (groups)
+    for c in out.columns:
+        if c in ("name", "name_zh", "name_en"):
+            continue
+        parsed = out[c].map(parse_number)
+        if parsed.notna().any() and not any(v is None for v in parsed):
+            out[c] = parsed.astype(float)
+    return out
+
+
+def attach_units(panel: Panel, units: pd.DataFrame, where: str = "units table") -> Panel:
+    """Merge a units table into the panel; units on one side only are an error."""
+    data_units = set(panel.unit_codes)
+    table_units = set(units.index)
+    only_data = sorted(data_units - table_units)
+    only_table = sorted(table_units - data_units)
+    if only_data:
+        raise InputError(
+            f"units in the data but not in the units table: {', '.join(only_data[:30])}"
+            + (f" (and {len(only_data) - 30} more)" if len(only_data) > 30 else "") + ".",
+            where=where, hint="add them to the units table or correct the codes in the data.")
+    if only_table:
+        raise InputError(
+            f"units in the units table but without data: {', '.join(only_table[:30])}"
+            + (f" (and {len(only_table) - 30} more)" if len(only_table) > 30 else "") + ".",
+            where=where, hint="remove them from the units table or add their data.")
+    u = units.reindex(panel.unit_codes).copy()
+    for c in panel.units.columns:
+        if c not in u.columns or (c == "name" and u[c].isna().all()):
+            u[c] = panel.units[c]
+    u.index.name = "unit"
+    return Panel(units=u, years=panel.years, indicators=panel.indicators, values=panel.values,
+                 denominator_codes=panel.denominator_codes, denominators=panel.denominators,
+                 sources=panel.sources, notes=panel.notes, cell_sources=panel.cell_sources)

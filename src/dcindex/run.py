@@ -1,0 +1,102 @@
+"""The main job (`dcindex run`): build, print the ranking, analyse the regional pattern, write everything.
+
+With no data it runs the bundled example (official 2022 statistics for the 31 provinces, shipped with
+their citations in ``dcindex/data/example``).
+"""
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dcindex.build import BuildResult, build
+
+EXAMPLE_GROUPS = ("region4", "north_south", "hub")
+
+
+def example_paths() -> dict[str, Path]:
+    """Paths of the bundled example: data, framework, units, recipe."""
+    base = Path(str(resources.files("dcindex") / "data" / "example"))
+    return {"data": base / "data.csv", "framework": base / "framework.yaml", "units": base / "units.csv",
+            "recipe": base / "recipe.yaml"}
+
+
+def example() -> BuildResult:
+    """Build the bundled example and return the result."""
+    p = example_paths()
+    return build(p["data"], p["framework"], p["recipe"], units=p["units"])
+
+
+def _capability(name: str):
+    try:
+        return importlib.import_module(f"dcindex.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"dcindex.{name}":
+            return None
+        raise
+
+
+def group_columns(result: BuildResult) -> list[str]:
+    """Text columns of the units table usable as groupings (names excluded)."""
+    u = result.units
+    return [c for c in u.columns if c not in ("name", "name_zh", "name_en", "name_full", "pinyin")
+            and not str(u[c].dtype).startswith(("float", "int")) and u[c].nunique(dropna=True) > 1
+            and u[c].nunique(dropna=True) < len(u)]
+
+
+def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = None, recipe: Any = None,
+        out: Any = "dcindex-out", by: str | None = None, lang: str = "zh", seed: int = 0, top: int = 15,
+        console: Any = None) -> BuildResult:
+    """Build + ranked summary + pattern analysis (+ audit and report when available), all written to ``out``."""
+    from rich.console import Console
+
+    from dcindex.cli.build import _resolve_framework, ranking_table
+
+    con = console or Console()
+    out = Path(out)
+    if data is None:
+        ex = example_paths()
+        data = ex["data"]
+        fw = framework or meta or ex["framework"]
+        units = units or ex["units"]
+        recipe = recipe or ex["recipe"]
+        con.print("[bold]Running the bundled example[/] (official 2022 statistics for the 31 provinces, "
+                  "with citations; see dcindex/data/example/SOURCE.md)")
+    else:
+        fw = _resolve_framework(meta, framework)
+    res = build(data, fw, recipe, units=units)
+    res.to_dir(out)
+    con.print(ranking_table(res, top=top, lang=lang))
+    for w in res.warnings:
+        con.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+    groups = [by] if by else [g for g in EXAMPLE_GROUPS if g in res.units.columns] or group_columns(res)[:3]
+    pattern = _capability("pattern")
+    if pattern is not None and hasattr(pattern, "analyse") and groups:
+        for g in groups:
+            for node in [res.framework.root] + res.framework.pillars:
+                pr = pattern.analyse(res, by=g, node=node, seed=seed)
+                sub = out / "pattern" / (g if node == res.framework.root else f"{g}__{node}")
+                pr.to_dir(sub)
+                if node == res.framework.root:
+                    con.print(f"\n[bold]Regional pattern by {g}[/] ({res.framework.root})")
+                    con.print(pr.summary(), highlight=False)
+    elif not groups:
+        con.print("[yellow]No group column in the units table: regional pattern analysis skipped.[/]")
+    else:
+        con.print("[yellow]Regional pattern analysis is not available in this installation.[/]")
+
+    audit = _capability("audit")
+    if audit is not None and hasattr(audit, "audit"):
+        ar = audit.audit(res)
+        ar.to_dir(out / "audit")
+        con.print(f"\n[bold]Statistical audit[/]: {ar.headline()}" if hasattr(ar, "headline") else "")
+
+    report = _capability("report")
+    if report is not None and hasattr(report, "write_report"):
+        path = report.write_report(out, lang=lang, out=out / "report.html")
+        con.print(f"Report: [bold]{path}[/]")
+    con.print(f"\nAll outputs are in [bold]{out}[/] (scores.csv, index.xlsx, manifest.json"
+              + (", pattern/" if pattern is not None else "") + ").")
+    return res
