@@ -1,0 +1,104 @@
+"""`dcindex pattern`: regional pattern analysis of a result directory (or a plain unit x year CSV)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dcindex.errors import InputError
+
+
+def _read_csv(path: Path, what: str, **kw):
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"{what} not found.", where=str(path),
+                         hint="Point RESULT_DIR at a dcindex result directory (scores.csv, units.csv).")
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig", **kw)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {what}: {exc}.", where=str(path), hint="Save it as UTF-8 CSV.")
+
+
+def load_inputs(source: Path, units_file: Path | None = None):
+    """(table_or_scores, units, default_name, out_base) from a result directory or a plain unit x year CSV."""
+    import pandas as pd
+
+    if source.is_dir():
+        scores = _read_csv(source / "scores.csv", "scores.csv", dtype={"unit": str, "node": str})
+        need = {"unit", "year", "node", "score"}
+        if not need <= set(scores.columns):
+            raise InputError(f"scores.csv lacks columns {sorted(need - set(scores.columns))}.",
+                             where=str(source / "scores.csv"),
+                             hint="Expected columns unit, year, node, level, score, rank.")
+        units = _read_csv(units_file or source / "units.csv", "units.csv", dtype=str)
+        if "unit" not in units.columns:
+            raise InputError("units.csv has no 'unit' column.", where=str(units_file or source / "units.csv"),
+                             hint="The first column must be 'unit' with the unit codes.")
+        return scores, units.set_index("unit"), None, source / "pattern"
+    table = _read_csv(source, "table", dtype={0: str})
+    first = table.columns[0]
+    table = table.set_index(first)
+    units = None
+    if units_file is not None:
+        u = _read_csv(units_file, "units file", dtype=str)
+        if "unit" not in u.columns:
+            raise InputError("units file has no 'unit' column.", where=str(units_file),
+                             hint="The first column must be 'unit' with the unit codes.")
+        units = u.set_index("unit")
+    return table, units, source.stem, source.parent / "pattern"
+
+
+def _load_weights(edges: Path | None, centroids: Path | None):
+    import pandas as pd
+
+    w = coords = None
+    if edges is not None:
+        w = _read_csv(edges, "edge list", dtype=str)
+    if centroids is not None:
+        c = _read_csv(centroids, "centroids", dtype={0: str})
+        c = c.set_index(c.columns[0])
+        coords = c.iloc[:, :2].apply(pd.to_numeric, errors="coerce")
+        if coords.isna().any().any():
+            raise InputError("centroids must be numeric lon, lat.", where=str(centroids),
+                             hint="Columns: unit, lon, lat.")
+    return w, coords
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("pattern")
+    def pattern(
+        result_dir: Path = typer.Argument(..., help="Result directory (scores.csv + units.csv) or a unit x year CSV "
+                                                    "(first column unit, one column per year)."),
+        by: str = typer.Option(..., "--by", help="Group column of units.csv, e.g. region4 or north_south."),
+        node: str = typer.Option(None, "--node", help="Node to analyse (default: the index root)."),
+        weights: str = typer.Option(None, "--weights", help="Numeric column of units.csv (e.g. population) for the "
+                                                            "population-weighted Gini/Theil/Dagum/means/KDE."),
+        units_file: Path = typer.Option(None, "--units", help="Units CSV (unit + group columns) for a plain table."),
+        edges: Path = typer.Option(None, "--edges", help="Spatial weights edge list CSV: focal, neighbor[, weight]."),
+        centroids: Path = typer.Option(None, "--centroids", help="CSV unit, lon, lat to link islands to neighbours."),
+        seed: int = typer.Option(0, "--seed", help="Seed of every random procedure."),
+        bootstrap: int = typer.Option(999, "--bootstrap", help="Bootstrap replications for Dagum CIs (0: none)."),
+        permutations: int = typer.Option(999, "--permutations", help="Permutations for Moran's I and LISA."),
+        classes: int = typer.Option(4, "--classes", help="Quantile classes of the Markov chains."),
+        out: Path = typer.Option(None, "--out", help="Output folder (default RESULT_DIR/pattern/<node>/<by>/)."),
+    ) -> None:
+        """Regional pattern analysis: gradients, inequality, Dagum, convergence, spatial, dynamics."""
+        from rich.table import Table
+        from rich.text import Text
+
+        from dcindex.cli._common import console
+        from dcindex.pattern import analyse
+
+        data, units, name, base = load_inputs(result_dir, units_file)
+        w, coords = _load_weights(edges, centroids)
+        res = analyse(data, by=by, node=node, weights=weights, w=w, seed=seed, units=units, coords=coords,
+                      B=bootstrap, permutations=permutations, k=classes, name=name)
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in res.label)
+        target = out or base / safe / "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in res.by)
+        res.to_dir(target)
+        tab = Table(title=f"{res.label} by {res.by}", show_header=False, box=None)
+        for line in res.summary().splitlines()[2:]:
+            tab.add_row(Text(line))
+        console.print(tab, markup=False, highlight=False)
+        console.print(f"wrote {len(res.frames)} tables + summary.json to {target}", markup=False, highlight=False)

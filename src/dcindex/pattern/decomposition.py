@@ -1,0 +1,331 @@
+"""Dagum (1997) decomposition of the Gini coefficient by subgroups, exact in O(n log n), with bootstrap CIs.
+
+Dagum, C. (1997) "A new approach to the decomposition of the Gini income inequality ratio", Empirical
+Economics 22: 515-531. With groups j = 1..k, (weighted) sizes W_j, means mu_j (groups ordered so that
+mu_j >= mu_h), shares p_j = W_j / W and s_j = p_j mu_j / mu:
+
+    G     = sum_i sum_r w_i w_r |y_i - y_r| / (2 W^2 mu)                      (population Gini, no n/(n-1))
+    G_jj  = sum_{i,r in j} w_i w_r |y_i - y_r| / (2 W_j^2 mu_j)
+    G_jh  = sum_{i in j, r in h} w_i w_r |y_i - y_r| / (W_j W_h (mu_j + mu_h))
+    D_jh  = (d_jh - p_jh) / (d_jh + p_jh)   with d_jh = E[(y_j - y_h)^+], p_jh = E[(y_h - y_j)^+]
+    Gw    = sum_j G_jj p_j s_j
+    Gnb   = sum_{j>h} G_jh (p_j s_h + p_h s_j) D_jh
+    Gt    = sum_{j>h} G_jh (p_j s_h + p_h s_j) (1 - D_jh),      G = Gw + Gnb + Gt.
+
+Because d_jh - p_jh = mu_j - mu_h and d_jh + p_jh = Delta_jh (mean absolute difference between the two
+groups), every term follows from the k x k matrix of pairwise sums of absolute differences. That matrix is
+computed exactly from one sort and cumulative sums per group (O(n log n + n k)), vectorised over bootstrap
+replications. No library implements Dagum's decomposition (PySAL ``inequality`` has Gini, Gini_Spatial and
+Theil only), hence own code; it is checked in the tests against a brute-force O(n^2) double sum, against
+PySAL's Gini and against PySAL's Gini_Spatial with block weights.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dcindex.errors import InputError, MethodError
+
+__all__ = ["dagum", "DagumResult", "dagum_panel", "pairwise_abs_sums"]
+
+
+def pairwise_abs_sums(x: np.ndarray, labels: np.ndarray, k: int, w: np.ndarray | None = None,
+                      chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact group-pair sums of weighted absolute differences, vectorised over leading replications.
+
+    ``x`` (R, n) values, ``labels`` (R, n) or (n,) integer groups in [0, k), ``w`` (R, n) / (n,) weights or
+    None. Returns ``A`` (R, k, k) with A[j, h] = sum_{i in j, r in h} w_i w_r |x_i - x_r| (ordered pairs, so
+    A is symmetric and A[j, j] counts each pair twice), group weight totals ``Wg`` (R, k) and weighted sums
+    ``Sg`` (R, k).
+
+    Method: sort each row; for the element at sorted position t in group g, the pairs it forms with the
+    elements of group h sorted before it contribute w_t (x_t C_h(t) - S_h(t)), where C_h, S_h are the
+    exclusive cumulative weight and weighted-value sums of group h. Summing these by g gives the
+    "lower triangle" M[g, h]; A = M + M^T.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    R, n = x.shape
+    lab = np.broadcast_to(np.asarray(labels, dtype=np.intp), (R, n))
+    ww = np.ones((R, n)) if w is None else np.broadcast_to(np.asarray(w, dtype=float), (R, n))
+    A = np.empty((R, k, k))
+    Wg = np.empty((R, k))
+    Sg = np.empty((R, k))
+    eye = np.eye(k)
+    for s in range(0, R, chunk):  # chunks bound memory at chunk*n*k floats; work inside is vectorised
+        e = min(R, s + chunk)
+        order = np.argsort(x[s:e], axis=1, kind="stable")
+        xs = np.take_along_axis(x[s:e], order, axis=1)
+        gs = np.take_along_axis(lab[s:e], order, axis=1)
+        ws = np.take_along_axis(ww[s:e], order, axis=1)
+        onehot = eye[gs]  # (r, n, k)
+        wk = onehot * ws[..., None]
+        C = np.cumsum(wk, axis=1) - wk  # exclusive cumulative weight per group
+        wxk = wk * xs[..., None]
+        S = np.cumsum(wxk, axis=1) - wxk
+        contrib = ws[..., None] * (xs[..., None] * C - S)  # (r, n, k): pairs (t, earlier element of group h)
+        M = np.einsum("rtj,rth->rjh", onehot, contrib)
+        A[s:e] = M + np.swapaxes(M, 1, 2)
+        Wg[s:e] = wk.sum(axis=1)
+        Sg[s:e] = wxk.sum(axis=1)
+    return A, Wg, Sg
+
+
+def _terms(A: np.ndarray, Wg: np.ndarray, Sg: np.ndarray) -> dict[str, np.ndarray]:
+    """All Dagum terms from the pairwise sums (vectorised over the leading axis)."""
+    W = Wg.sum(-1)
+    S = Sg.sum(-1)
+    mu = S / W
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu_j = Sg / Wg
+        p = Wg / W[..., None]
+        s = Sg / S[..., None]
+        WW = Wg[..., :, None] * Wg[..., None, :]
+        scale = WW * (mu_j[..., :, None] + mu_j[..., None, :])
+        # rounding noise of the cumulative sums (~eps * n relative) is not inequality: zero it so that D_jh
+        # of (near-)identical groups is 0 rather than noise / noise
+        A = np.where(A <= 1e-12 * scale, 0.0, A)
+        G = A.sum((-1, -2)) / (2 * W**2 * mu)
+        diag = np.diagonal(A, axis1=-2, axis2=-1)
+        Gjj = diag / (2 * Wg**2 * mu_j)
+        Gjh = A / scale
+        Delta = A / WW  # mean absolute difference between groups
+        dmu = np.abs(mu_j[..., :, None] - mu_j[..., None, :])
+        D = np.clip(np.where(A > 0, dmu / np.where(A > 0, Delta, 1.0), 0.0), 0.0, 1.0)
+        ps = p[..., :, None] * s[..., None, :] + p[..., None, :] * s[..., :, None]
+        k = Wg.shape[-1]
+        off = ~np.eye(k, dtype=bool)
+        nb = np.where(off, Gjh * ps * D, 0.0)
+        tr = np.where(off, Gjh * ps * (1 - D), 0.0)
+        Gw = (Gjj * p * s).sum(-1)
+        Gnb = nb.sum((-1, -2)) / 2  # each unordered pair counted twice in the full matrix
+        Gt = tr.sum((-1, -2)) / 2
+    return dict(G=G, Gw=Gw, Gnb=Gnb, Gt=Gt, mu=mu, mu_j=mu_j, p=p, s=s, Gjj=Gjj, Gjh=Gjh, D=D,
+                Delta=Delta, nb=nb, tr=tr)
+
+
+@dataclass
+class DagumResult:
+    """Dagum Gini decomposition. ``G = Gw + Gnb + Gt``; per-group and pairwise terms as tidy DataFrames."""
+
+    G: float
+    Gw: float
+    Gnb: float
+    Gt: float
+    groups: pd.DataFrame
+    pairs: pd.DataFrame
+    components: pd.DataFrame
+    ci: pd.DataFrame | None = None
+    weighted: bool = False
+    n: int = 0
+    B: int = 0
+    seed: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def G_jj(self) -> pd.Series:
+        return self.groups.set_index("group")["G_jj"]
+
+    @property
+    def G_jh(self) -> pd.Series:
+        return self.pairs.set_index(["group_j", "group_h"])["G_jh"]
+
+    @property
+    def D_jh(self) -> pd.Series:
+        return self.pairs.set_index(["group_j", "group_h"])["D_jh"]
+
+    def summary(self) -> str:
+        kind = "population-weighted" if self.weighted else "unweighted"
+        lines = [f"Dagum Gini decomposition ({kind}, n={self.n}, groups={len(self.groups)})", "=" * 64]
+        for _, r in self.components.iterrows():
+            extra = ""
+            if self.ci is not None:
+                c = self.ci.set_index("stat").loc[r["component"]]
+                extra = f"   [{c['lower']:.4f}, {c['upper']:.4f}]"
+            lines.append(f"{r['component']:<6s} {r['value']:.6f}  share {r['share']:6.1%}{extra}")
+        if self.ci is not None:
+            lines.append(f"(percentile {self.ci['level'].iloc[0]:.0%} CIs from {self.B} stratified bootstrap "
+                         f"replications, seed {self.seed})")
+        lines.append("-- groups")
+        lines.append(self.groups.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        lines.append("-- pairs (group_j has the higher mean)")
+        lines.append(self.pairs[["group_j", "group_h", "G_jh", "D_jh", "Gnb_contrib", "Gt_contrib"]]
+                     .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"DagumResult(G={self.G:.6f}, Gw={self.Gw:.6f}, Gnb={self.Gnb:.6f}, Gt={self.Gt:.6f})"
+
+
+def _prepare(values: Any, groups: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
+    where = "dagum"
+    if isinstance(values, pd.Series):
+        idx = values.index
+        x = values.to_numpy(dtype=float)
+        if isinstance(groups, pd.Series):
+            if not groups.index.equals(idx):
+                if not set(idx) <= set(groups.index):
+                    raise InputError("some units of values have no group.", where=where,
+                                     hint="Index values and groups by the same unit codes.")
+                groups = groups.reindex(idx)
+            g = groups.to_numpy()
+        else:
+            g = np.asarray(groups)
+        if isinstance(weights, pd.Series):
+            if not set(idx) <= set(weights.index):
+                raise InputError("some units of values have no weight.", where=where,
+                                 hint="Index values and weights by the same unit codes.")
+            weights = weights.reindex(idx).to_numpy(dtype=float)
+    else:
+        x = np.asarray(values, dtype=float).ravel()
+        g = groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups)
+        if isinstance(weights, pd.Series):
+            weights = weights.to_numpy(dtype=float)
+    g = np.asarray(g).ravel()
+    if g.shape != x.shape:
+        raise InputError(f"values ({x.size}) and groups ({g.size}) differ in length.", where=where,
+                         hint="Give one group label per value.")
+    if pd.isna(g).any():
+        raise InputError("some values have no group label.", where=where, hint="Give every unit a group.")
+    if not np.all(np.isfinite(x)):
+        raise MethodError(f"{int((~np.isfinite(x)).sum())} value(s) are missing or infinite.", where=where,
+                          hint="Drop or impute missing values before the decomposition.")
+    w = None
+    if weights is not None:
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.shape != x.shape or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise InputError("weights must be positive and finite, one per value.", where=where,
+                             hint="Use e.g. population; every unit needs a weight > 0.")
+    if np.any(x < 0):
+        raise MethodError(f"the Gini decomposition needs non-negative values (min {x.min():.4g}).", where=where,
+                          hint="Use scores on a non-negative scale (e.g. 0-100), not z-scores.")
+    if x.sum() <= 0:
+        raise MethodError("all values are zero; the Gini is undefined.", where=where, hint="Check the input.")
+    labels, codes = np.unique(g.astype(str), return_inverse=True)
+    if labels.size < 2:
+        raise MethodError("the decomposition needs at least two groups.", where=where,
+                          hint="Choose a grouping with two or more groups.")
+    return x, codes.astype(np.intp), w, [str(v) for v in labels]
+
+
+def _tables(t: dict[str, np.ndarray], labels: list[str], Wg: np.ndarray, counts: np.ndarray,
+            weighted: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    G = float(t["G"])
+    k = len(labels)
+    groups = pd.DataFrame({
+        "group": labels, "n": counts.astype(int), "weight": Wg if weighted else counts.astype(float),
+        "p_j": t["p"], "mean": t["mu_j"], "s_j": t["s"], "G_jj": t["Gjj"],
+        "Gw_contrib": t["Gjj"] * t["p"] * t["s"],
+    })
+    groups["Gw_share"] = groups["Gw_contrib"] / G
+    rows = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            j, h = (a, b) if t["mu_j"][a] >= t["mu_j"][b] else (b, a)
+            Delta = t["Delta"][j, h]
+            dmu = t["mu_j"][j] - t["mu_j"][h]
+            rows.append({"group_j": labels[j], "group_h": labels[h], "G_jh": t["Gjh"][j, h], "D_jh": t["D"][j, h],
+                         "d_jh": (Delta + dmu) / 2, "p_jh": (Delta - dmu) / 2,
+                         "Gnb_contrib": t["nb"][j, h], "Gt_contrib": t["tr"][j, h]})
+    pairs = pd.DataFrame(rows)
+    pairs["Gnb_share"] = pairs["Gnb_contrib"] / G
+    pairs["Gt_share"] = pairs["Gt_contrib"] / G
+    comps = pd.DataFrame({"component": ["G", "Gw", "Gnb", "Gt"],
+                          "value": [G, float(t["Gw"]), float(t["Gnb"]), float(t["Gt"])]})
+    comps["share"] = comps["value"] / G
+    return groups, pairs, comps
+
+
+def _bootstrap_index(codes: np.ndarray, B: int, rng: np.random.Generator, stratified: bool) -> np.ndarray:
+    """(B, n) resampling indices; stratified keeps each group's size (rows keep the original label order)."""
+    n = codes.size
+    if not stratified:
+        return rng.integers(0, n, size=(B, n))
+    idx = np.empty((B, n), dtype=np.intp)
+    for g in np.unique(codes):  # loop over the k groups, not over replications
+        members = np.flatnonzero(codes == g)
+        idx[:, members] = members[rng.integers(0, members.size, size=(B, members.size))]
+    return idx
+
+
+def dagum(values: Any, groups: Any, weights: Any = None, *, B: int = 0, seed: int | None = 0,
+          level: float = 0.95, stratified: bool = True) -> DagumResult:
+    """Dagum (1997) Gini decomposition G = Gw + Gnb + Gt of ``values`` by ``groups``.
+
+    ``values``, ``groups`` and ``weights`` are arrays of equal length or pandas Series (aligned by index).
+    ``weights`` (e.g. population) gives the population-weighted variant: every sum over units becomes a
+    weighted sum and p_j becomes the group's population share. Unweighted by default; population Gini
+    (no n/(n-1) correction). With ``B > 0``, percentile confidence intervals from ``B`` bootstrap
+    replications (units resampled within groups when ``stratified``; seeded numpy Generator), computed
+    in one vectorised pass.
+    """
+    x, codes, w, labels = _prepare(values, groups, weights)
+    k = len(labels)
+    A, Wg, Sg = pairwise_abs_sums(x[None, :], codes, k, None if w is None else w[None, :])
+    t = {key: v[0] for key, v in _terms(A, Wg, Sg).items()}
+    counts = np.bincount(codes, minlength=k)
+    gtab, ptab, comps = _tables(t, labels, Wg[0], counts, w is not None)
+    notes: list[str] = []
+    ci = None
+    if B and B > 0:
+        rng = np.random.default_rng(seed)
+        idx = _bootstrap_index(codes, int(B), rng, stratified)
+        xb = x[idx]
+        lab = codes[idx]
+        wb = None if w is None else w[idx]
+        tb = _terms(*pairwise_abs_sums(xb, lab, k, wb))
+        ci = _ci_table(t, tb, labels, level)
+        ci.insert(0, "level", level)
+    return DagumResult(G=float(t["G"]), Gw=float(t["Gw"]), Gnb=float(t["Gnb"]), Gt=float(t["Gt"]), groups=gtab,
+                       pairs=ptab, components=comps, ci=ci, weighted=w is not None, n=int(x.size), B=int(B or 0),
+                       seed=seed, notes=notes)
+
+
+def _ci_table(t: dict[str, np.ndarray], tb: dict[str, np.ndarray], labels: list[str], level: float) -> pd.DataFrame:
+    a = (1 - level) / 2
+    stats: list[tuple[str, float, np.ndarray]] = []
+    G = t["G"]
+    for key in ("G", "Gw", "Gnb", "Gt"):
+        stats.append((key, float(t[key]), tb[key]))
+    for key in ("Gw", "Gnb", "Gt"):
+        stats.append((f"{key}_share", float(t[key] / G), tb[key] / tb["G"]))
+    k = len(labels)
+    for j in range(k):
+        stats.append((f"G_jj[{labels[j]}]", float(t["Gjj"][j]), tb["Gjj"][:, j]))
+    for j in range(k):
+        for h in range(j + 1, k):
+            stats.append((f"G_jh[{labels[j]},{labels[h]}]", float(t["Gjh"][j, h]), tb["Gjh"][:, j, h]))
+            stats.append((f"D_jh[{labels[j]},{labels[h]}]", float(t["D"][j, h]), tb["D"][:, j, h]))
+    rows = []
+    for name, est, draws in stats:
+        d = draws[np.isfinite(draws)]
+        lo, hi = (np.quantile(d, [a, 1 - a]) if d.size else (np.nan, np.nan))
+        rows.append({"stat": name, "estimate": est, "se": float(d.std(ddof=1)) if d.size > 1 else np.nan,
+                     "lower": float(lo), "upper": float(hi)})
+    return pd.DataFrame(rows)
+
+
+def dagum_panel(table: pd.DataFrame, groups: pd.Series, weights: pd.Series | None = None, *, B: int = 0,
+                seed: int | None = 0, level: float = 0.95) -> dict[str, pd.DataFrame]:
+    """Dagum decomposition for each year (column) of a unit x year table; tidy frames with a ``year`` column.
+
+    Units with a missing value in a year are left out of that year (counted in ``n``). Each year's
+    bootstrap uses its own child seed spawned from ``seed`` so years are independent and reproducible.
+    """
+    out: dict[str, list[pd.DataFrame]] = {"components": [], "groups": [], "pairs": [], "ci": []}
+    ss = np.random.SeedSequence(seed)
+    children = ss.spawn(len(table.columns))
+    for year, child in zip(table.columns, children):
+        col = table[year].dropna()
+        res = dagum(col, groups.reindex(col.index), None if weights is None else weights.reindex(col.index),
+                    B=B, seed=child.generate_state(1)[0] if B else seed, level=level)
+        for name, df in (("components", res.components), ("groups", res.groups), ("pairs", res.pairs),
+                         ("ci", res.ci)):
+            if df is not None:
+                d = df.copy()
+                d.insert(0, "year", int(year))
+                out[name].append(d)
+    return {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in out.items()}
