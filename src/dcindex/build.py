@@ -36,7 +36,7 @@ from dcindex.framework import Framework, as_framework
 from dcindex.impute import impute as impute_fn
 from dcindex.recipe import Recipe
 
-DATASETS = ("raw", "denominated", "imputed", "treated", "normalised")
+DATASETS = ("raw", "denominated", "imputed", "screened", "treated", "normalised")
 
 
 # ----------------------------------------------------------------------------------------- inputs
@@ -178,11 +178,13 @@ class _Pipeline:
         X0 = self.panel.values
         X1 = self.denominate(X0)
         X2 = self.impute(X1)
-        X3, treat_table, treated_mask = self.treat(X2)
+        X2s = self.screen(X2)
+        X3, treat_table, treated_mask = self.treat(X2s)
         X4 = self.normalise(X3)
         S, weights = self.aggregate(X4)
         R = agg_mod.rank_desc(S, axis=1)
-        datasets = {"raw": X0, "denominated": X1, "imputed": X2, "treated": X3, "normalised": X4}
+        datasets = {"raw": X0, "denominated": X1, "imputed": X2, "screened": X2s, "treated": X3,
+                    "normalised": X4}
         imputed_mask = np.isnan(X1) & ~np.isnan(X2)
         if np.isnan(X2).any():
             n_left = int(np.isnan(X2).sum())
@@ -192,6 +194,7 @@ class _Pipeline:
             framework=self.fw, recipe=self.recipe, panel=self.panel, datasets=datasets, scores_array=S,
             ranks_array=R, weights=weights, treatment=treat_table, imputed_mask=imputed_mask,
             treated_mask=treated_mask, warnings=self.warnings, inputs=self.inputs,
+            screened_mask=self.screened,
         )
         res._finalise()
         return res
@@ -263,6 +266,24 @@ class _Pipeline:
             out[..., cols] = impute_fn(X[..., cols], spec, groups=groups)
         return out
 
+    # -------------------------------------------------------------------------------------- screen
+    def screen(self, X: np.ndarray) -> np.ndarray:
+        """Blank unit-years whose data coverage is below the threshold (they get no score)."""
+        spec = self.recipe.screen.spec
+        self.screened = np.zeros(X.shape[:2], dtype=bool)
+        if spec.method == "none":
+            return X
+        cov = 1.0 - np.isnan(X).mean(axis=-1)
+        self.screened = cov < spec.min_coverage
+        if self.screened.any():
+            lst = [f"{self.panel.unit_codes[n]} {self.panel.years[t]}" for t, n in np.argwhere(self.screened)[:15]]
+            self.warnings.append(f"screening removed {int(self.screened.sum())} unit-year(s) with data coverage "
+                                 f"below {spec.min_coverage:g}: {', '.join(lst)}"
+                                 + (" ..." if self.screened.sum() > 15 else "") + ".")
+        out = X.copy()
+        out[self.screened] = np.nan
+        return out
+
     # --------------------------------------------------------------------------------------- treat
     def treat(self, X: np.ndarray):
         out = X.copy()
@@ -283,6 +304,7 @@ class _Pipeline:
                             "treatment": "log" if info.log[b, j] else (
                                 "winsorised" if info.winsorised_points[b, j] > 0 else "none"),
                             "winsorised_points": int(info.winsorised_points[b, j]),
+                            "nwin": int(info.nwin[b, j]),
                             "side": {1: "high", -1: "low", 0: ""}[int(info.side[b, j])],
                             "skew_before": info.skew_before[b, j], "kurtosis_before": info.kurt_before[b, j],
                             "skew_after": info.skew_after[b, j], "kurtosis_after": info.kurt_after[b, j],
@@ -293,10 +315,10 @@ class _Pipeline:
                                                          names=[self.codes[k] for k in cols]).reshape(sub.shape)
                 for k in cols:
                     rows.append({"indicator": self.codes[k], "year": "all", "treatment": "log",
-                                 "winsorised_points": 0, "side": "", "skew_before": np.nan,
+                                 "winsorised_points": 0, "nwin": 0, "side": "", "skew_before": np.nan,
                                  "kurtosis_before": np.nan, "skew_after": np.nan, "kurtosis_after": np.nan,
                                  "still_fails": False})
-        cols = ["indicator", "year", "treatment", "winsorised_points", "side", "skew_before", "kurtosis_before",
+        cols = ["indicator", "year", "treatment", "winsorised_points", "nwin", "side", "skew_before", "kurtosis_before",
                 "skew_after", "kurtosis_after", "still_fails"]
         table = pd.DataFrame(rows, columns=cols)
         with np.errstate(invalid="ignore"):
@@ -433,7 +455,7 @@ class BuildResult:
     """Everything a build produced. Tidy views: :attr:`scores`, :meth:`wide`, :meth:`dataset`, :meth:`table`."""
 
     def __init__(self, *, framework, recipe, panel, datasets, scores_array, ranks_array, weights, treatment,
-                 imputed_mask, treated_mask, warnings, inputs):
+                 imputed_mask, treated_mask, warnings, inputs, screened_mask=None):
         self.framework: Framework = framework
         self.recipe: Recipe = recipe
         self.panel: Panel = panel
@@ -444,6 +466,7 @@ class BuildResult:
         self.treatment: pd.DataFrame = treatment
         self.imputed_mask = imputed_mask
         self.treated_mask = treated_mask
+        self.screened_mask = screened_mask if screened_mask is not None else np.zeros(scores_array.shape[:2], bool)
         self.warnings: list[str] = list(warnings)
         self.inputs = inputs
         self.result_dir: Path | None = None
@@ -580,6 +603,7 @@ class BuildResult:
                 "imputed_cells": int(self.imputed_mask.sum()),
                 "missing_after_imputation": int(np.isnan(self.datasets["imputed"]).sum()),
                 "treated_cells": int(self.treated_mask.sum()),
+                "screened_unit_years": int(self.screened_mask.sum()),
                 "winsorised_columns": int((self.treatment["treatment"] == "winsorised").sum())
                 if len(self.treatment) else 0,
                 "log_transformed_columns": int((self.treatment["treatment"] == "log").sum())

@@ -3,6 +3,7 @@
 ```yaml
 denominate: true
 impute: {method: group_mean, group: EurAsia_group}
+screen: {method: coverage, min_coverage: 0.9}       # optional: drop unit-years with too little data
 treat: {method: winsorise, max_points: 5, skew: 2.0, kurtosis: 3.5}
 normalise: {method: minmax, low: 0, high: 100}
 weights: {method: meta}
@@ -81,6 +82,21 @@ ImputeBase = Annotated[
     Union[ImputeNone, ImputeMean, ImputeMedian, ImputeGroupMean, ImputeGroupMedian, ImputeLinear, ImputeLocf],
     Field(discriminator="method"),
 ]
+
+
+# ------------------------------------------------------------------------------------------ screen
+class ScreenNone(_Spec):
+    method: Literal["none"] = "none"
+
+
+class ScreenCoverage(_Spec):
+    """Drop unit-years whose share of non-missing indicators is below ``min_coverage`` (COINr ``Screen``,
+    ``unit_screen = "byNA"``: kept iff availability >= threshold). Dropped unit-years get no score."""
+    method: Literal["coverage"]
+    min_coverage: float = Field(2 / 3, gt=0, le=1)
+
+
+ScreenBase = Annotated[Union[ScreenNone, ScreenCoverage], Field(discriminator="method")]
 
 
 # ------------------------------------------------------------------------------------------- treat
@@ -316,12 +332,13 @@ def _step_model(name: str, base: Any, default: Any):
 
 
 ImputeStep = _step_model("ImputeStep", ImputeBase, ImputeNone())
+ScreenStep = _step_model("ScreenStep", ScreenBase, ScreenNone())
 TreatStep = _step_model("TreatStep", TreatBase, TreatNone())
 NormaliseStep = _step_model("NormaliseStep", NormaliseBase, NormMinMax(method="minmax"))
 WeightsStep = _step_model("WeightsStep", WeightsBase, WeightsMeta())
 AggregateStep = _step_model("AggregateStep", AggregateBase, AggArithmetic())
 
-STEPS = ("denominate", "impute", "treat", "normalise", "weights", "aggregate")
+STEPS = ("denominate", "impute", "screen", "treat", "normalise", "weights", "aggregate")
 
 
 class Recipe(BaseModel):
@@ -331,6 +348,7 @@ class Recipe(BaseModel):
 
     denominate: bool | Literal["strict"] = False
     impute: ImputeStep = Field(default_factory=ImputeStep)  # type: ignore[valid-type]
+    screen: ScreenStep = Field(default_factory=ScreenStep)  # type: ignore[valid-type]
     treat: TreatStep = Field(default_factory=TreatStep)  # type: ignore[valid-type]
     normalise: NormaliseStep = Field(default_factory=NormaliseStep)  # type: ignore[valid-type]
     weights: WeightsStep = Field(default_factory=WeightsStep)  # type: ignore[valid-type]
@@ -341,6 +359,7 @@ class Recipe(BaseModel):
         return {
             "denominate": self.denominate,
             "impute": self.impute.to_plain(),
+            "screen": self.screen.to_plain(),
             "treat": self.treat.to_plain(),
             "normalise": self.normalise.to_plain(),
             "weights": self.weights.to_plain(),

@@ -58,7 +58,8 @@ def fails_rule(x: np.ndarray, skew: float, kurt: float) -> np.ndarray:
 class TreatInfo:
     """What happened to each column: arrays of shape (..., K)."""
 
-    winsorised_points: np.ndarray  # int: number of points moved (0 when log was applied)
+    winsorised_points: np.ndarray  # int: number of distinct points moved (0 when log was applied)
+    nwin: np.ndarray  # int: COINr's winsorise.nwin (last high + last low tie-set sizes, before any log)
     side: np.ndarray  # int: +1 high side, -1 low side, 0 none (as last winsorised)
     log: np.ndarray  # bool: log transform applied
     skew_before: np.ndarray
@@ -83,28 +84,34 @@ def winsorise(
     active = fails_rule(X, skew, kurt)
     moved = np.zeros(X.shape, dtype=bool)
     side = np.zeros(active.shape, dtype=np.int8)
-    for _ in range(max_points):
-        if not active.any():
-            break
+    # COINr's count: sizes of the most recent high-side and low-side tie sets (not cumulative); earlier
+    # clipped points sit at the new extreme and are counted again, ties are counted.
+    n_hi = np.zeros(active.shape, dtype=np.int64)
+    n_lo = np.zeros(active.shape, dtype=np.int64)
+    if max_points <= 0:
+        active = np.zeros_like(active)
+    while active.any():
         s = skew_type2(x)
         hi = s >= 0
         with np.errstate(invalid="ignore"):
             # high side: points at the max move to the largest remaining value
-            xmax = np.nanmax(np.where(nan, -np.inf, x), axis=-2, keepdims=True)
+            xmax = np.max(np.where(nan, -np.inf, x), axis=-2, keepdims=True)
             at_max = x == xmax
             rest_max = np.max(np.where(at_max | nan, -np.inf, x), axis=-2, keepdims=True)
-            xmin = np.nanmin(np.where(nan, np.inf, x), axis=-2, keepdims=True)
+            xmin = np.min(np.where(nan, np.inf, x), axis=-2, keepdims=True)
             at_min = x == xmin
             rest_min = np.min(np.where(at_min | nan, np.inf, x), axis=-2, keepdims=True)
         act = active[..., None, :]
         do_hi = act & hi[..., None, :] & at_max & np.isfinite(rest_max)
         do_lo = act & ~hi[..., None, :] & at_min & np.isfinite(rest_min)
+        stuck = active & ~(do_hi | do_lo).any(axis=-2)  # a constant column cannot be winsorised further
         x = np.where(do_hi, rest_max, x)
         x = np.where(do_lo, rest_min, x)
         moved |= do_hi | do_lo
+        n_hi = np.where(active & hi, do_hi.sum(axis=-2), n_hi)
+        n_lo = np.where(active & ~hi, do_lo.sum(axis=-2), n_lo)
         side = np.where(active, np.where(hi, 1, -1), side).astype(np.int8)
-        npts = moved.sum(axis=-2)
-        active = active & fails_rule(x, skew, kurt) & (npts < max_points)
+        active = active & ~stuck & fails_rule(x, skew, kurt) & ((n_hi + n_lo) < max_points)
     still = fails_rule(x, skew, kurt)
     use_log = still & log_fallback
     if use_log.any():
@@ -117,6 +124,7 @@ def winsorise(
     npts = moved.sum(axis=-2)
     info = TreatInfo(
         winsorised_points=npts,
+        nwin=n_hi + n_lo,
         side=np.where(npts > 0, side, 0).astype(np.int8),
         log=use_log,
         skew_before=skew0,
