@@ -513,14 +513,17 @@ class BuildResult:
         node_arr = np.array([codes[i] for i in order], dtype=object)
         lev_arr = np.array([fw.level(codes[i]) for i in order])
         # row order: node (index first), then year, then unit
+        # unit and node as categoricals built from integer codes: fast for millions of rows
+        unit_col = pd.Categorical.from_codes(np.tile(np.arange(N), P * T), categories=pd.Index(self.unit_codes))
+        node_col = pd.Categorical.from_codes(np.repeat(np.arange(P), T * N), categories=pd.Index(list(node_arr)))
+        Rf = R.transpose(2, 0, 1).reshape(-1)
         df = pd.DataFrame({
-            "unit": np.tile(np.array(self.unit_codes, dtype=object), P * T),
+            "unit": unit_col,
             "year": np.tile(np.repeat(np.array(self.years, dtype=np.int64), N), P),
-            "node": np.repeat(node_arr, T * N),
+            "node": node_col,
             "level": np.repeat(lev_arr, T * N).astype(np.int64),
             "score": S.transpose(2, 0, 1).reshape(-1),
-            "rank": pd.array(R.transpose(2, 0, 1).reshape(-1), dtype="Int64") if np.isnan(R).any()
-            else R.transpose(2, 0, 1).reshape(-1).astype(np.int64),
+            "rank": pd.array(Rf, dtype="Int64") if np.isnan(Rf).any() else Rf.astype(np.int64),
         })
         return df
 

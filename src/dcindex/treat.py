@@ -22,36 +22,52 @@ import numpy as np
 from dcindex.errors import MethodError
 
 
-def skew_type2(x: np.ndarray, axis: int = -2) -> np.ndarray:
-    """Sample skewness G1 = g1 * sqrt(n (n-1)) / (n-2), g1 = m3 / m2^1.5 (Joanes & Gill 1998, type 2); NaN-aware."""
-    n = np.sum(~np.isnan(x), axis=axis)
-    mu = np.nanmean(x, axis=axis, keepdims=True)
-    d = x - mu
-    m2 = np.nanmean(d**2, axis=axis)
-    m3 = np.nanmean(d**3, axis=axis)
+def _moments(x: np.ndarray, axis: int = -2):
+    """n and central moments m2, m3, m4 (divided by n) along ``axis``, NaN-aware, in one pass."""
+    nan = np.isnan(x)
+    n = np.sum(~nan, axis=axis)
+    x0 = np.where(nan, 0.0, x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = np.sum(x0, axis=axis, keepdims=True) / np.expand_dims(n, axis)
+        d = np.where(nan, 0.0, x - mu)
+        d2 = d * d  # explicit products: much faster than d**3 / d**4
+        m2 = np.sum(d2, axis=axis) / n
+        m3 = np.sum(d2 * d, axis=axis) / n
+        m4 = np.sum(d2 * d2, axis=axis) / n
+    return n, m2, m3, m4
+
+
+def _skew_kurt(x: np.ndarray, axis: int = -2):
+    n, m2, m3, m4 = _moments(x, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         g1 = m3 / m2**1.5
-        return g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
+        g2 = m4 / m2**2 - 3.0
+        G1 = g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
+        G2 = ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
+    G1 = np.where(n >= 3, G1, np.nan)
+    G2 = np.where(n >= 4, G2, np.nan)
+    return G1, G2
+
+
+def skew_type2(x: np.ndarray, axis: int = -2) -> np.ndarray:
+    """Sample skewness G1 = g1 sqrt(n (n-1)) / (n-2), g1 = m3 / m2^1.5 (Joanes & Gill 1998 "type 2", as
+    e1071/SAS/Excel and COINr); NaN-aware; NaN for n < 3."""
+    return _skew_kurt(x, axis)[0]
 
 
 def kurt_type2(x: np.ndarray, axis: int = -2) -> np.ndarray:
-    """Sample excess kurtosis G2 = ((n+1) g2 + 6) (n-1) / ((n-2)(n-3)), g2 = m4/m2^2 - 3 (type 2); NaN-aware."""
-    n = np.sum(~np.isnan(x), axis=axis)
-    mu = np.nanmean(x, axis=axis, keepdims=True)
-    d = x - mu
-    m2 = np.nanmean(d**2, axis=axis)
-    m4 = np.nanmean(d**4, axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g2 = m4 / m2**2 - 3.0
-        return ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
+    """Sample excess kurtosis G2 = ((n+1) g2 + 6)(n-1) / ((n-2)(n-3)), g2 = m4/m2^2 - 3 (type 2); NaN for n < 4."""
+    return _skew_kurt(x, axis)[1]
+
+
+def _fails(s: np.ndarray, k: np.ndarray, skew: float, kurt: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (np.abs(s) >= skew) & (k >= kurt)
 
 
 def fails_rule(x: np.ndarray, skew: float, kurt: float) -> np.ndarray:
     """True where a column FAILS the pass rule ``|skew| < skew OR kurtosis < kurt`` (NaN stats pass)."""
-    s = skew_type2(x)
-    k = kurt_type2(x)
-    with np.errstate(invalid="ignore"):
-        return (np.abs(s) >= skew) & (k >= kurt)
+    return _fails(*_skew_kurt(x), skew, kurt)
 
 
 @dataclass
@@ -74,66 +90,77 @@ def winsorise(
 ) -> tuple[np.ndarray, TreatInfo]:
     """COINr-style Winsorisation with log fallback, vectorised over all leading axes and columns.
 
+    Works on a (units x columns) view; each step recomputes statistics only for the columns still failing.
     Returns the treated copy and a :class:`TreatInfo`. NaN cells stay NaN.
     """
     X = np.asarray(X, dtype=float)
-    x = X.copy()
-    nan = np.isnan(x)
-    skew0 = skew_type2(X)
-    kurt0 = kurt_type2(X)
-    active = fails_rule(X, skew, kurt)
-    moved = np.zeros(X.shape, dtype=bool)
-    side = np.zeros(active.shape, dtype=np.int8)
+    lead, N, K = X.shape[:-2], X.shape[-2], X.shape[-1]
+    # (..., N, K) -> (N, M) with M = prod(lead) * K columns
+    Z = np.moveaxis(X, -2, 0).reshape(N, -1)
+    M = Z.shape[1]
+    s0, k0 = _skew_kurt(Z, axis=0)
+    fail0 = _fails(s0, k0, skew, kurt)
+    x = Z.copy()
+    moved = np.zeros(Z.shape, dtype=bool)
+    side = np.zeros(M, dtype=np.int8)
     # COINr's count: sizes of the most recent high-side and low-side tie sets (not cumulative); earlier
     # clipped points sit at the new extreme and are counted again, ties are counted.
-    n_hi = np.zeros(active.shape, dtype=np.int64)
-    n_lo = np.zeros(active.shape, dtype=np.int64)
-    if max_points <= 0:
-        active = np.zeros_like(active)
-    while active.any():
-        s = skew_type2(x)
-        hi = s >= 0
-        with np.errstate(invalid="ignore"):
-            # high side: points at the max move to the largest remaining value
-            xmax = np.max(np.where(nan, -np.inf, x), axis=-2, keepdims=True)
-            at_max = x == xmax
-            rest_max = np.max(np.where(at_max | nan, -np.inf, x), axis=-2, keepdims=True)
-            xmin = np.min(np.where(nan, np.inf, x), axis=-2, keepdims=True)
-            at_min = x == xmin
-            rest_min = np.min(np.where(at_min | nan, np.inf, x), axis=-2, keepdims=True)
-        act = active[..., None, :]
-        do_hi = act & hi[..., None, :] & at_max & np.isfinite(rest_max)
-        do_lo = act & ~hi[..., None, :] & at_min & np.isfinite(rest_min)
-        stuck = active & ~(do_hi | do_lo).any(axis=-2)  # a constant column cannot be winsorised further
-        x = np.where(do_hi, rest_max, x)
-        x = np.where(do_lo, rest_min, x)
-        moved |= do_hi | do_lo
-        n_hi = np.where(active & hi, do_hi.sum(axis=-2), n_hi)
-        n_lo = np.where(active & ~hi, do_lo.sum(axis=-2), n_lo)
-        side = np.where(active, np.where(hi, 1, -1), side).astype(np.int8)
-        active = active & ~stuck & fails_rule(x, skew, kurt) & ((n_hi + n_lo) < max_points)
-    still = fails_rule(x, skew, kurt)
-    use_log = still & log_fallback
+    n_hi = np.zeros(M, dtype=np.int64)
+    n_lo = np.zeros(M, dtype=np.int64)
+    act = np.flatnonzero(fail0) if max_points > 0 else np.array([], dtype=np.int64)
+    s_cur = s0.copy()
+    while act.size:
+        xa = x[:, act]
+        nan = np.isnan(xa)
+        hi = s_cur[act] >= 0
+        xmax = np.max(np.where(nan, -np.inf, xa), axis=0)
+        at_max = xa == xmax
+        rest_max = np.max(np.where(at_max | nan, -np.inf, xa), axis=0)
+        xmin = np.min(np.where(nan, np.inf, xa), axis=0)
+        at_min = xa == xmin
+        rest_min = np.min(np.where(at_min | nan, np.inf, xa), axis=0)
+        do_hi = hi & np.isfinite(rest_max) & at_max
+        do_lo = ~hi & np.isfinite(rest_min) & at_min
+        stuck = ~(do_hi | do_lo).any(axis=0)  # a constant column cannot be winsorised further
+        xa = np.where(do_hi, rest_max, np.where(do_lo, rest_min, xa))
+        x[:, act] = xa
+        moved[:, act] |= do_hi | do_lo
+        n_hi[act] = np.where(hi, do_hi.sum(axis=0), n_hi[act])
+        n_lo[act] = np.where(~hi, do_lo.sum(axis=0), n_lo[act])
+        side[act] = np.where(hi, 1, -1)
+        sa, ka = _skew_kurt(xa, axis=0)
+        s_cur[act] = sa
+        keep = ~stuck & _fails(sa, ka, skew, kurt) & ((n_hi[act] + n_lo[act]) < max_points)
+        act = act[keep]
+    sw, kw = _skew_kurt(x, axis=0)
+    use_log = _fails(sw, kw, skew, kurt) & log_fallback
     if use_log.any():
+        cols = np.flatnonzero(use_log)
+        Zc = Z[:, cols]
         with np.errstate(invalid="ignore"):
-            mn = np.nanmin(X, axis=-2, keepdims=True)
-            mx = np.nanmax(X, axis=-2, keepdims=True)
-            logged = np.log(X - mn + 0.01 * (mx - mn))
-        x = np.where(use_log[..., None, :], logged, x)
-        moved = np.where(use_log[..., None, :], False, moved)
-    npts = moved.sum(axis=-2)
+            mn = np.nanmin(Zc, axis=0)
+            mx = np.nanmax(Zc, axis=0)
+            x[:, cols] = np.log(Zc - mn + 0.01 * (mx - mn))
+        moved[:, cols] = False
+        sw[cols], kw[cols] = _skew_kurt(x[:, cols], axis=0)
+    npts = moved.sum(axis=0)
+
+    def back(a):  # (M,) -> (..., K)
+        return a.reshape(*lead, K)
+
+    out = np.moveaxis(x.reshape(N, *lead, K), 0, -2)
     info = TreatInfo(
-        winsorised_points=npts,
-        nwin=n_hi + n_lo,
-        side=np.where(npts > 0, side, 0).astype(np.int8),
-        log=use_log,
-        skew_before=skew0,
-        kurt_before=kurt0,
-        skew_after=skew_type2(x),
-        kurt_after=kurt_type2(x),
-        still_fails=fails_rule(x, skew, kurt),
+        winsorised_points=back(npts),
+        nwin=back(n_hi + n_lo),
+        side=back(np.where(npts > 0, side, 0).astype(np.int8)),
+        log=back(use_log),
+        skew_before=back(s0),
+        kurt_before=back(k0),
+        skew_after=back(sw),
+        kurt_after=back(kw),
+        still_fails=back(_fails(sw, kw, skew, kurt)),
     )
-    return x, info
+    return np.ascontiguousarray(out), info
 
 
 def log_transform(X: np.ndarray, shift: bool = False, names: list[str] | None = None) -> np.ndarray:
