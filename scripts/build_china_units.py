@@ -91,7 +91,7 @@ CITY_EN = {
     "513200": ("Ngawa", "Aba"), "513300": ("Garze", "Ganzi"), "533400": ("Deqen", "Diqing"),
     "632600": ("Golog", ""), "650100": ("Urumqi", ""), "650200": ("Karamay", ""), "650400": ("Turpan", ""),
     "650500": ("Hami", "Kumul"), "652700": ("Bortala", ""), "652800": ("Bayingolin", "Bayinguoling"),
-    "652900": ("Aksu", ""), "653000": ("Kizilsu", "Kizilsu Kirgiz"), "653100": ("Kashgar", "Kashi"),
+    "652900": ("Aksu", ""), "653000": ("Kizilsu", "Kizilsu Kirgiz;Kizilesu Kirgiz"), "653100": ("Kashgar", "Kashi"),
     "653200": ("Hotan", "Hetian"), "654000": ("Ili", "Yili"), "654200": ("Tacheng", "Tarbagatay"),
     "654300": ("Altay", ""), "659002": ("Aral", ""), "659003": ("Tumxuk", ""), "659008": ("Kokdala", ""),
 }

@@ -206,8 +206,9 @@ def match_units(values: Iterable, level: str = "province", year=None, *, provinc
     """Current GB/T 2260 codes (6-digit strings) for the names or codes in ``values``.
 
     ``level`` is "province" or "city" (cities include the province-administered county-level units).
-    ``year`` (a number, or one per value) is the year the data refer to; it matters only for dissolved
-    units (莱芜 before 2019 keeps 371200). ``province`` (one per value, names or codes) resolves names that
+    ``year`` (a number, or one per value) is the vintage of the names and codes (usually the data year; PKU-
+    DFIIC's ``pref_code_year18`` is vintage 2018); it matters only for dissolved units (莱芜 before 2019 keeps
+    371200). ``province`` (one per value, names or codes) resolves names that
     exist in two provinces, e.g. Suzhou (苏州, 宿州). ``where`` (e.g. "data.csv, column 'city'") prefixes the
     error message. Returns a Series aligned with ``values`` (its index if it is a Series). Raises one
     :class:`InputError` listing every value that could not be matched, was ambiguous or was dissolved.
