@@ -48,7 +48,10 @@ def entropy(Y: np.ndarray, node: str = "?", names: list[str] | None = None) -> n
         e = -np.nansum(plogp, axis=-2) / np.log(n)
     e = np.where(n > 1, e, 1.0)
     e = np.where(tot[..., 0, :] > 0, e, 1.0)
-    return _normalise(np.clip(1.0 - e, 0.0, None), node)
+    # a constant column has e = 1 up to round-off (1 - e ~ 1e-16, of either sign): it carries no
+    # information, so its divergence is exactly 0 rather than noise that would decide the weights
+    d = 1.0 - e
+    return _normalise(np.where(d > 1e-12, d, 0.0), node)
 
 
 def critic(Y: np.ndarray, node: str = "?") -> np.ndarray:
