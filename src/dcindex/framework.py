@@ -594,9 +594,19 @@ def read_framework_yaml(path: str | Path) -> Framework:
         raise InputError(f"framework file '{p}' does not exist or is not a file.",
                          hint="check the path given to --framework.")
     try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = p.read_bytes().decode("gb18030")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the framework file: {exc.strerror or exc}.", where=str(p),
+                         hint="check the file's permissions.") from None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError("the framework file is neither UTF-8 nor GB18030/GBK text (UTF-16?).", where=str(p),
+                         hint="save it as UTF-8 (in Notepad: Save as > Encoding: UTF-8).")
     try:
         d = yaml.safe_load(text)
     except yaml.YAMLError as exc:
