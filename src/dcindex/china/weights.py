@@ -177,7 +177,7 @@ def spatial_weights(unit_codes: Iterable, kind: str = "queen", level: str | None
                 if links:
                     warnings.warn(f"Queen weights: {len(links)} link(s) added to join disconnected groups: "
                                   f"{', '.join(a + '-' + b for a, b in links)}.", UserWarning, stacklevel=2)
-        w = W(neighbors, ids=ids, silence_warnings=True)
+        w = W(neighbors, id_order=ids, silence_warnings=True)
     else:
         xy = centroids(geoms)
         info.update(metric="great-circle (arc) distance between area centroids, km", radius_km=EARTH_RADIUS_KM)
@@ -187,7 +187,7 @@ def spatial_weights(unit_codes: Iterable, kind: str = "queen", level: str | None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # libpysal's "not fully connected" notice
                 w0 = KNN.from_array(xy, k=k, ids=ids, distance_metric="arc", radius=EARTH_RADIUS_KM)
-            w = W({str(i): [str(n) for n in w0.neighbors[i]] for i in w0.id_order}, ids=ids, silence_warnings=True)
+            w = W({str(i): [str(n) for n in w0.neighbors[i]] for i in w0.id_order}, id_order=ids, silence_warnings=True)
             info["k"] = k
         else:
             with warnings.catch_warnings():
@@ -202,7 +202,7 @@ def spatial_weights(unit_codes: Iterable, kind: str = "queen", level: str | None
                 w0 = DistanceBand(xy, threshold=thr, binary=binary, alpha=alpha, ids=ids,
                                   distance_metric="arc", radius=EARTH_RADIUS_KM, silence_warnings=True)
             w = W({i: [str(n) for n in w0.neighbors[i]] for i in ids},
-                  {i: list(w0.weights[i]) for i in ids}, ids=ids, silence_warnings=True)
+                  {i: list(w0.weights[i]) for i in ids}, id_order=ids, silence_warnings=True)
             info.update(threshold_km=thr, min_threshold_km=float(min_thr), binary=binary,
                         alpha=None if binary else alpha)
             if w.islands:
