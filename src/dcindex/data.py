@@ -324,6 +324,9 @@ def panel_from_wide(
             hint="add them to the framework (as indicators, or as Group/Denominator rows in iMeta), "
                  "name group columns '*_group', or delete them.",
         )
+    if len(df) == 0:
+        raise InputError("the data table has a header but no rows.", where=where,
+                         hint="add one row per unit (and year), or check that this is the right file.")
     codes = normalise_unit_codes(df[ucol], where, ucol)
     if ycol is not None:
         years_col = pd.Series([_as_year(v, where, i + 2, ycol) for i, v in enumerate(df[ycol])], index=df.index)
@@ -409,6 +412,9 @@ def panel_from_long(
     if extra:
         raise InputError(f"long data has unknown columns: {', '.join(extra)}.", where=where,
                          hint="allowed columns: unit, year, indicator, value, and optional source, name, note.")
+    if len(df) == 0:
+        raise InputError("the data table has a header but no rows.", where=where,
+                         hint="add rows unit, year, indicator, value, or check that this is the right file.")
     codes = normalise_unit_codes(df["unit"], where, "unit")
     years_col = pd.Series([_as_year(v, where, i + 2, "year") for i, v in enumerate(df["year"])], index=df.index)
     ind = df["indicator"].map(lambda v: "" if v is None else unicodedata.normalize("NFKC", str(v)).strip())
@@ -495,9 +501,11 @@ def read_units(path: str | Path) -> pd.DataFrame:
     for c in out.columns:
         if c in ("name", "name_zh", "name_en"):
             continue
-        parsed = out[c].map(parse_number)
-        if parsed.notna().any() and not any(v is None for v in parsed):
-            out[c] = parsed.astype(float)
+        # a list, not Series.map: map infers a float dtype and turns the None of a non-number into NaN,
+        # which silently dropped text cells of mixed columns
+        parsed = [parse_number(v) for v in out[c]]
+        if not any(v is None for v in parsed) and not all(np.isnan(v) for v in parsed):
+            out[c] = np.array(parsed, dtype=float)
     return out
 
 
