@@ -163,8 +163,41 @@ def _display_path(p: str | Path) -> str:
         return str(p)
 
 
+def _check_overrides(recipe: Recipe, fw: Framework, where: str | None) -> None:
+    """``by_node``/``by_level`` entries that match nothing they could apply to are errors: a typo in a node
+    code must not silently fall back to the step default."""
+    ind_levels = sorted({fw.level(c) for c in fw.indicators})
+    agg_levels = sorted({fw.level(c) for c in fw.aggregates})
+    problems = []
+    for name in ("impute", "screen", "treat", "normalise", "weights", "aggregate"):
+        step = getattr(recipe, name, None)
+        if step is None:
+            continue
+        if name == "screen":
+            nodes, levels, kind = [], [], "anything (screening works on whole unit-years)"
+        elif name in ("weights", "aggregate"):
+            nodes, levels, kind = fw.aggregates, agg_levels, "an aggregate (the parent of the weighted children)"
+        else:
+            nodes, levels, kind = fw.indicators, ind_levels, "an indicator"
+        for c in step.by_node:
+            if c not in nodes:
+                problems.append(f"{name}.by_node '{c}' " + (f"is not {kind}" if c in fw.nodes
+                                                             else "is not a node of the framework"))
+        for lv in step.by_level:
+            if lv not in levels:
+                problems.append(f"{name}.by_level {lv} is not a level of {kind} (levels: "
+                                f"{', '.join(map(str, levels)) or 'none'})")
+    if problems:
+        raise RecipeError("recipe overrides that would never apply: " + "; ".join(problems) + ".", where=where,
+                          hint=f"use indicator codes ({', '.join(fw.indicators[:4])} ...) for impute/treat/normalise "
+                               f"and aggregate codes ({', '.join(fw.aggregates[-4:])}) for weights/aggregate; "
+                               f"indicators are level 1, the index is level {fw.top_level}.")
+
+
 class _Pipeline:
     def __init__(self, panel: Panel, fw: Framework, recipe: Recipe, inputs: dict[str, Any]):
+        rec_in = inputs.get("recipe")
+        _check_overrides(recipe, fw, rec_in.get("path") if isinstance(rec_in, dict) else None)
         self.panel, self.fw, self.recipe, self.inputs = panel, fw, recipe, inputs
         self.warnings: list[str] = list(panel.notes)
         self.codes = fw.indicators
