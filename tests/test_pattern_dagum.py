@@ -257,19 +257,44 @@ def test_bootstrap_reproducible_and_sensible():
 
 
 def test_bootstrap_draws_equal_single_computations():
-    """The vectorised bootstrap gives, replication by replication, what dagum() gives on that resample."""
-    from dcindex.pattern.decomposition import _bootstrap_index, _terms
+    """The vectorised bootstrap (multiplicity counts as weights, data sorted once) gives, replication by
+    replication, what dagum() gives on the explicitly resampled data."""
+    from dcindex.pattern.decomposition import _bootstrap_counts, _terms
 
     rng = np.random.default_rng(1)
     x = rng.uniform(1, 5, 30)
     codes = rng.integers(0, 3, 30)
-    idx = _bootstrap_index(codes, 5, np.random.default_rng(7), True)
-    tb = _terms(*pairwise_abs_sums(x[idx], codes[idx], 3))
-    for b in range(5):
-        single = dagum(x[idx[b]], codes[idx[b]])
-        assert tb["G"][b] == pytest.approx(single.G, rel=1e-12)
-        assert tb["Gnb"][b] == pytest.approx(single.Gnb, rel=1e-12)
-        assert np.array_equal(np.bincount(codes[idx[b]], minlength=3), np.bincount(codes, minlength=3))
+    pop = rng.uniform(1, 4, 30)
+    for stratified in (True, False):
+        counts = _bootstrap_counts(codes, 6, np.random.default_rng(7), stratified)
+        assert (counts.sum(axis=1) == 30).all()
+        if stratified:
+            for g in range(3):
+                assert (counts[:, codes == g].sum(axis=1) == (codes == g).sum()).all()
+        tb = _terms(*pairwise_abs_sums(x, codes, 3, counts))
+        tw = _terms(*pairwise_abs_sums(x, codes, 3, counts * pop))
+        for b in range(6):
+            m = counts[b].astype(int)
+            xs, cs, ps = np.repeat(x, m), np.repeat(codes, m), np.repeat(pop, m)
+            if len(set(cs)) < 3:
+                continue
+            single = dagum(xs, cs)
+            assert tb["G"][b] == pytest.approx(single.G, rel=1e-12)
+            assert tb["Gnb"][b] == pytest.approx(single.Gnb, rel=1e-11)
+            assert tb["Gt"][b] == pytest.approx(single.Gt, rel=1e-11)
+            assert tb["Gw"][b] == pytest.approx(dagum_brute(xs, cs)["Gw"], rel=1e-11)
+            sw = dagum(xs, cs, ps)
+            assert tw["G"][b] == pytest.approx(sw.G, rel=1e-12)
+            assert tw["Gnb"][b] == pytest.approx(sw.Gnb, rel=1e-11)
+
+
+def test_bootstrap_ci_shrinks_with_n():
+    rng = np.random.default_rng(4)
+    small = dagum(rng.lognormal(size=40), np.repeat([0, 1], 20), B=400, seed=0).ci.set_index("stat")
+    big = dagum(rng.lognormal(size=4000), np.repeat([0, 1], 2000), B=400, seed=0).ci.set_index("stat")
+    w_small = small.loc["G", "upper"] - small.loc["G", "lower"]
+    w_big = big.loc["G", "upper"] - big.loc["G", "lower"]
+    assert w_big < w_small / 5  # ~ 1/sqrt(n): 10x narrower expected
 
 
 def test_bad_input():

@@ -36,6 +36,7 @@ def load_inputs(source: Path, units_file: Path | None = None):
             raise InputError("units.csv has no 'unit' column.", where=str(units_file or source / "units.csv"),
                              hint="The first column must be 'unit' with the unit codes.")
         return scores, units.set_index("unit"), None, source / "pattern"
+
     table = _read_csv(source, "table", dtype={0: str})
     first = table.columns[0]
     table = table.set_index(first)
@@ -47,6 +48,18 @@ def load_inputs(source: Path, units_file: Path | None = None):
                              hint="The first column must be 'unit' with the unit codes.")
         units = u.set_index("unit")
     return table, units, source.stem, source.parent / "pattern"
+
+
+def _manifest_root(result_dir: Path) -> str | None:
+    """The index (root) code recorded in a result directory's manifest.json, if any."""
+    import json
+
+    try:
+        m = json.loads((result_dir / "manifest.json").read_text(encoding="utf-8"))
+        root = m.get("framework", {}).get("root")
+        return str(root) if root else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _load_weights(edges: Path | None, centroids: Path | None):
@@ -81,7 +94,8 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = typer.Option(999, "--bootstrap", help="Bootstrap replications for Dagum CIs (0: none)."),
         permutations: int = typer.Option(999, "--permutations", help="Permutations for Moran's I and LISA."),
         classes: int = typer.Option(4, "--classes", help="Quantile classes of the Markov chains."),
-        out: Path = typer.Option(None, "--out", help="Output folder (default RESULT_DIR/pattern/<node>/<by>/)."),
+        out: Path = typer.Option(None, "--out", help="Output folder (default RESULT_DIR/pattern/<by>/ for the index, "
+                                                     "RESULT_DIR/pattern/<by>__<node>/ for another node)."),
     ) -> None:
         """Regional pattern analysis: gradients, inequality, Dagum, convergence, spatial, dynamics."""
         from rich.table import Table
@@ -89,13 +103,26 @@ def register(app: typer.Typer) -> None:
 
         from dcindex.cli._common import console
         from dcindex.pattern import analyse
+        from dcindex.pattern._common import _pick_root
 
         data, units, name, base = load_inputs(result_dir, units_file)
+        root = _manifest_root(result_dir) if name is None else None
+        if node is None:
+            node = root
         w, coords = _load_weights(edges, centroids)
         res = analyse(data, by=by, node=node, weights=weights, w=w, seed=seed, units=units, coords=coords,
                       B=bootstrap, permutations=permutations, k=classes, name=name)
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in res.label)
-        target = out or base / safe / "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in res.by)
+
+        def safe(s: str) -> str:
+            return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in s)
+
+        if out is not None:
+            target = out
+        elif name is not None:  # plain table: <dir>/pattern/<table stem>/<by>
+            target = base / safe(name) / safe(res.by)
+        else:  # same layout as `dcindex run`: pattern/<by> for the index, pattern/<by>__<node> otherwise
+            root = root or _pick_root(data, str(result_dir / "scores.csv"))
+            target = base / (safe(res.by) if res.label == root else f"{safe(res.by)}__{safe(res.label)}")
         res.to_dir(target)
         tab = Table(title=f"{res.label} by {res.by}", show_header=False, box=None)
         for line in res.summary().splitlines()[2:]:

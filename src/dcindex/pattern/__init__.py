@@ -36,7 +36,7 @@ __all__ = [
     "kde_by_year", "markov_chain", "spatial_markov", "rank_mobility",
 ]
 
-_CN_CODE = re.compile(r"^\d{6}$")
+_CN_CODE = re.compile(r"^(\d{2}|\d{4}|\d{6})$")
 
 
 @dataclass
@@ -87,14 +87,20 @@ class PatternResult:
             L.append(f"Group means {y1}: " + ", ".join(f"{g} {m:.4g}" for g, m in zip(last["group"], last["mean"])))
         if "gap_trends" in f:
             for _, r in f["gap_trends"][f["gap_trends"]["measure"] == "gap"].iterrows():
-                L.append(f"  gap {r['group_a']} - {r['group_b']}: {r['first']:.4g} -> {r['last']:.4g}, trend "
-                         f"{r['slope']:+.4g}/yr [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}] {r['verdict']}")
+                L.append(f"  gap {r['group_a']} - {r['group_b']}: {r['first']:.4g} ({y0}) -> {r['last']:.4g} ({y1}), "
+                         f"trend {r['slope']:+.4g}/yr [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}] {r['verdict']}")
+        elif "group_gaps" in f:
+            gg = f["group_gaps"]
+            for _, r in gg[gg["year"] == y1].iterrows():
+                L.append(f"  gap {r['group_a']} - {r['group_b']} {y1}: {r['gap']:.4g} (ratio {r['ratio']:.3g})")
         if "inequality" in f:
             m = f["inequality"]
             m = m[(~m["weighted"]) & (m["measure"] == "gini")]
-            if len(m):
+            if len(m) > 1:
                 L.append(f"Gini {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f} -> {int(m['year'].iloc[-1])}: "
                          f"{m['value'].iloc[-1]:.4f}")
+            elif len(m):
+                L.append(f"Gini {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f}")
         if "dagum" in s:
             d = s["dagum"]
             L.append(f"Dagum {d['year']}: G={d['G']:.4f} = Gw {d['Gw']:.4f} ({d['Gw_share']:.0%}) + Gnb "
@@ -113,8 +119,10 @@ class PatternResult:
                             else ", no convergence implied"))
         if "moran" in f and len(f["moran"]):
             m = f["moran"]
-            L.append(f"Moran's I {int(m['year'].iloc[0])}: {m['I'].iloc[0]:.3f} (p_sim {m['p_sim'].iloc[0]:.3g})"
-                     f" -> {int(m['year'].iloc[-1])}: {m['I'].iloc[-1]:.3f} (p_sim {m['p_sim'].iloc[-1]:.3g})")
+            ps = m["p_sim"] if "p_sim" in m else m["p_norm"]
+            first = f"Moran's I {int(m['year'].iloc[0])}: {m['I'].iloc[0]:.3f} (p {ps.iloc[0]:.3g})"
+            L.append(first if len(m) == 1 else
+                     first + f" -> {int(m['year'].iloc[-1])}: {m['I'].iloc[-1]:.3f} (p {ps.iloc[-1]:.3g})")
         if "lisa" in f and len(f["lisa"]):
             li = f["lisa"]
             last = li[li["year"] == li["year"].max()]["cluster"].value_counts()
@@ -137,18 +145,27 @@ class PatternResult:
         return f"<PatternResult {self.label} by {self.by}: {len(self.frames)} tables, {len(self.notes)} notes>"
 
 
-def _china_weights(units: list[str]) -> tuple[Any, str | None]:
-    """Queen weights from dcindex.china when the units are GB/T 2260 codes; (None, reason) otherwise."""
+def _china_weights(units: list[str], notes: list[str]) -> tuple[Any, str | None]:
+    """Queen weights from dcindex.china when the units are Chinese administrative codes; (None, reason) otherwise.
+
+    Warnings of the weights builder (e.g. islands joined to their nearest unit) become notes."""
+    import warnings
+
     if not all(_CN_CODE.match(u) for u in units):
-        return None, "no spatial weights given (w=None) and the units are not 6-digit Chinese codes"
+        return None, "no spatial weights given (w=None) and the units are not Chinese administrative codes"
     try:
-        from dcindex.china import spatial_weights  # written by another capability; optional here
+        from dcindex.china import spatial_weights  # another capability; optional here
     except ImportError:
         return None, "no spatial weights given and dcindex.china.spatial_weights is not available"
     try:
-        return spatial_weights(units, kind="queen"), None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            w = spatial_weights(units, kind="queen")
     except DcindexError as exc:
         return None, f"dcindex.china.spatial_weights failed: {exc.render()}"
+    notes.append("spatial weights: queen contiguity of the units' polygons (dcindex.china.spatial_weights)")
+    notes += [f"spatial weights: {c.message}" for c in caught if issubclass(c.category, UserWarning)]
+    return w, None
 
 
 def _run(notes: list[str], section: str, fn, *args, **kwargs):
@@ -194,7 +211,11 @@ def analyse(result_or_table: Any, by: Any, node: str | None = None, weights: Any
     F["group_stats"] = gs
     gaps = group_gaps(gs, pairs)
     F["group_gaps"] = gaps
-    F["gap_trends"] = gap_trends(gaps, alpha)
+    if len(panel.years) >= 3:
+        F["gap_trends"] = gap_trends(gaps, alpha)
+    else:
+        notes.append(f"only {len(panel.years)} year(s): gap trends, convergence over time, Markov chains and rank "
+                     f"mobility need more years and were skipped where not computable")
     q = _run(notes, "quadrants", quadrants, table) if len(panel.years) > 1 else None
     if q is not None:
         F["quadrants"] = q
@@ -259,7 +280,7 @@ def analyse(result_or_table: Any, by: Any, node: str | None = None, weights: Any
     # 6 spatial
     units_list = list(table.index)
     if w is None:
-        w, why = _china_weights(units_list)
+        w, why = _china_weights(units_list, notes)
         if w is None:
             notes.append(f"spatial analyses (Moran, LISA, spatial Markov, spatial beta) skipped: {why}; "
                          f"pass w= (libpysal W or edge list with unit codes)")

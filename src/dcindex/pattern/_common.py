@@ -7,12 +7,9 @@ population weights to the panel's units by explicit unit id (never by position).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +17,7 @@ import pandas as pd
 
 from dcindex.errors import InputError, MethodError
 
-__all__ = ["as_panel", "as_groups", "as_unit_weights", "PatternFrames", "atomic_write_text"]
+__all__ = ["as_panel", "as_groups", "as_unit_weights", "atomic_write_text", "Panel"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,11 +93,11 @@ class Panel:
 
 
 def _pick_root(scores: pd.DataFrame, where: str) -> str:
-    """The node to analyse when none is given: the only node of the only single-node level."""
-    per_level = scores.groupby("level")["node"].unique()
-    singles = [nodes[0] for nodes in per_level if len(nodes) == 1]
-    if len(singles) == 1:
-        return str(singles[0])
+    """The node to analyse when none is given: the single node of the top level (dcindex and COINr number
+    levels from 1 = indicators upwards, so the index is the only node of the highest level)."""
+    per_level = scores.groupby("level", observed=True)["node"].unique().sort_index()
+    if len(per_level) and len(per_level.iloc[-1]) == 1:
+        return str(per_level.iloc[-1][0])
     raise InputError("cannot tell which node is the index (root).", where=where,
                      hint=f"Name it with node=... / --node; nodes present: {sorted(map(str, scores['node'].unique()))[:12]}.")
 
@@ -272,18 +269,10 @@ def require_positive(x: np.ndarray, what: str, where: str) -> None:
 # results and output
 # --------------------------------------------------------------------------------------------------
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically: temporary file in the same folder, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write ``text`` (UTF-8) to ``path`` atomically (dcindex.io: temporary file in the same folder, os.replace)."""
+    from dcindex.io import atomic_write_text as _write
+
+    _write(path, text)
 
 
 def jsonable(obj: Any) -> Any:
@@ -302,33 +291,6 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, (np.bool_,)):
         return bool(obj)
     return obj
-
-
-@dataclass
-class PatternFrames:
-    """Base of the pattern result objects: named tidy DataFrames plus scalar summary values."""
-
-    title: str = ""
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    scalars: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        lines = [self.title, "=" * max(len(self.title), 20)]
-        for k, v in self.scalars.items():
-            if isinstance(v, float):
-                lines.append(f"{k:<32s} {v: .6g}")
-            else:
-                lines.append(f"{k:<32s} {v}")
-        for name, df in self.frames.items():
-            lines.append(f"-- {name} ({len(df)} rows)")
-            lines.append(df.head(12).to_string(max_cols=12, float_format=lambda v: f"{v:.4g}"))
-        for n in self.notes:
-            lines.append(f"note: {n}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:  # pragma: no cover - convenience
-        return f"<{type(self).__name__} {self.title!r}: {', '.join(self.frames)}>"
 
 
 def frame_to_csv(df: pd.DataFrame) -> str:

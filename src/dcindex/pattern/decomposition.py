@@ -32,44 +32,82 @@ from dcindex.errors import InputError, MethodError
 __all__ = ["dagum", "DagumResult", "dagum_panel", "pairwise_abs_sums"]
 
 
+def _sorted_core(xs: np.ndarray, gs: np.ndarray, V: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise sums for rows already sorted by value. ``xs``, ``gs`` (1 or R, n); ``V`` (R, n) weights.
+
+    With C_h(t) the weight of group h strictly before sorted position t, Q[j, h] = sum_{t in j} v_t x_t C_h(t),
+    W_j, S_j the group weight and weighted sum, the lower-triangle sums
+    M[j, h] = sum_{t in j} sum_{u in h, u < t} v_t v_u (x_t - x_u) are
+        M[j, h] = Q[j, h] + Q[h, j] - W_j S_h                     (h != j)
+        M[j, j] = 2 Q[j, j] - W_j S_j + sum_{u in j} v_u^2 x_u,
+    and A = M + M^T. Values are centred first (A is shift-invariant) to limit cancellation.
+    """
+    R, n = V.shape
+    c = xs[:, n // 2][:, None]  # a central value per row (rows are sorted)
+    xc = xs - c
+    mask = gs[:, None, :] == np.arange(k)[None, :, None]  # (1|R, k, n)
+    if mask.shape[0] == 1:  # shared labels (bootstrap): scatter each group's weights into its row
+        C = np.zeros((R, k, n))
+        for j in range(k):  # loop over the k groups; vectorised over replications and units
+            C[:, j, mask[0, j]] = V[:, mask[0, j]]
+    else:
+        C = np.where(mask, V[:, None, :], 0.0)
+    np.cumsum(C, axis=2, out=C)  # inclusive; the exclusive value at t is C[..., t - 1]
+    a = V * xc  # (R, n)
+    oh = np.swapaxes(mask, 1, 2).astype(float)  # (1|R, n, k)
+    # T[r, h, t] = a_t C_h(t) (exclusive), summed by the group of t: Q[r, h, j] = sum_t T[r, h, t] [g_t = j]
+    T = a[:, None, 1:] * C[:, :, :-1]
+    Q = np.swapaxes(np.matmul(T, oh[:, 1:, :]), 1, 2)
+    Wg = C[:, :, -1]
+    Scg = np.matmul(a[:, None, :], oh)[:, 0, :]
+    sq = np.matmul((V * a)[:, None, :], oh)[:, 0, :]  # sum_{u in j} v_u^2 x_u
+    WS = Wg[:, :, None] * Scg[:, None, :]  # W_j S_h
+    M = Q + np.swapaxes(Q, 1, 2) - WS
+    d = np.arange(k)
+    M[:, d, d] = 2 * Q[:, d, d] - WS[:, d, d] + sq
+    A = M + np.swapaxes(M, 1, 2)
+    return A, Wg, Scg + c * Wg
+
+
 def pairwise_abs_sums(x: np.ndarray, labels: np.ndarray, k: int, w: np.ndarray | None = None,
-                      chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      chunk: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact group-pair sums of weighted absolute differences, vectorised over leading replications.
 
-    ``x`` (R, n) values, ``labels`` (R, n) or (n,) integer groups in [0, k), ``w`` (R, n) / (n,) weights or
+    ``x`` (n,) values shared by all replications (then only the weights ``w`` (R, n) vary: this is how the
+    bootstrap runs, with multiplicity counts as weights, so the data are sorted once) or (R, n) values
+    sorted row by row; ``labels`` (n,) or (R, n) integer groups in [0, k); ``w`` (R, n) / (n,) weights or
     None. Returns ``A`` (R, k, k) with A[j, h] = sum_{i in j, r in h} w_i w_r |x_i - x_r| (ordered pairs, so
     A is symmetric and A[j, j] counts each pair twice), group weight totals ``Wg`` (R, k) and weighted sums
-    ``Sg`` (R, k).
-
-    Method: sort each row; for the element at sorted position t in group g, the pairs it forms with the
-    elements of group h sorted before it contribute w_t (x_t C_h(t) - S_h(t)), where C_h, S_h are the
-    exclusive cumulative weight and weighted-value sums of group h. Summing these by g gives the
-    "lower triangle" M[g, h]; A = M + M^T.
+    ``Sg`` (R, k). Cost O(n log n) for the sort plus O(n k) per replication (cumulative sums and one small
+    matrix product), instead of O(n^2).
     """
-    x = np.atleast_2d(np.asarray(x, dtype=float))
+    x = np.asarray(x, dtype=float)
+    lab = np.asarray(labels, dtype=np.intp)
+    if x.ndim == 1:
+        n = x.size
+        ww = np.ones((1, n)) if w is None else np.atleast_2d(np.asarray(w, dtype=float))
+        R = ww.shape[0]
+        order = np.argsort(x)  # ties in any order: tied pairs contribute 0 either way
+        xs, ww = x[order][None, :], ww[:, order]
+        gs = np.broadcast_to(lab, (n,))[order][None, :] if lab.ndim == 1 else np.take_along_axis(
+            np.broadcast_to(lab, (R, n)), np.broadcast_to(order, (R, n)), axis=1)
+        if lab.ndim == 1:
+            out = [_sorted_core(xs, gs, ww[s:s + chunk], k) for s in range(0, R, chunk)]
+            return tuple(np.concatenate(parts) for parts in zip(*out))  # type: ignore[return-value]
+        x = np.broadcast_to(x, (R, n))
     R, n = x.shape
-    lab = np.broadcast_to(np.asarray(labels, dtype=np.intp), (R, n))
+    lab = np.broadcast_to(lab, (R, n))
     ww = np.ones((R, n)) if w is None else np.broadcast_to(np.asarray(w, dtype=float), (R, n))
     A = np.empty((R, k, k))
     Wg = np.empty((R, k))
     Sg = np.empty((R, k))
-    eye = np.eye(k)
-    for s in range(0, R, chunk):  # chunks bound memory at chunk*n*k floats; work inside is vectorised
+    for s in range(0, R, chunk):  # chunks bound memory; the work inside is vectorised
         e = min(R, s + chunk)
-        order = np.argsort(x[s:e], axis=1, kind="stable")
+        order = np.argsort(x[s:e], axis=1)
         xs = np.take_along_axis(x[s:e], order, axis=1)
         gs = np.take_along_axis(lab[s:e], order, axis=1)
-        ws = np.take_along_axis(ww[s:e], order, axis=1)
-        onehot = eye[gs]  # (r, n, k)
-        wk = onehot * ws[..., None]
-        C = np.cumsum(wk, axis=1) - wk  # exclusive cumulative weight per group
-        wxk = wk * xs[..., None]
-        S = np.cumsum(wxk, axis=1) - wxk
-        contrib = ws[..., None] * (xs[..., None] * C - S)  # (r, n, k): pairs (t, earlier element of group h)
-        M = np.einsum("rtj,rth->rjh", onehot, contrib)
-        A[s:e] = M + np.swapaxes(M, 1, 2)
-        Wg[s:e] = wk.sum(axis=1)
-        Sg[s:e] = wxk.sum(axis=1)
+        vs = np.take_along_axis(ww[s:e], order, axis=1)
+        A[s:e], Wg[s:e], Sg[s:e] = _sorted_core(xs, gs, vs, k)
     return A, Wg, Sg
 
 
@@ -239,16 +277,23 @@ def _tables(t: dict[str, np.ndarray], labels: list[str], Wg: np.ndarray, counts:
     return groups, pairs, comps
 
 
-def _bootstrap_index(codes: np.ndarray, B: int, rng: np.random.Generator, stratified: bool) -> np.ndarray:
-    """(B, n) resampling indices; stratified keeps each group's size (rows keep the original label order)."""
+def _bootstrap_counts(codes: np.ndarray, B: int, rng: np.random.Generator, stratified: bool) -> np.ndarray:
+    """(B, n) multiplicity of each unit in B bootstrap resamples (units drawn with replacement; stratified:
+    within each group, keeping its size). A resample's Dagum terms equal the original data's terms with
+    these counts as (extra) weights, so replications need no re-sorting."""
     n = codes.size
+    counts = np.zeros((B, n))
+    rows = np.arange(B)[:, None]
     if not stratified:
-        return rng.integers(0, n, size=(B, n))
-    idx = np.empty((B, n), dtype=np.intp)
+        idx = rng.integers(0, n, size=(B, n))
+        np.add.at(counts, (np.broadcast_to(rows, idx.shape), idx), 1.0)
+        return counts
     for g in np.unique(codes):  # loop over the k groups, not over replications
         members = np.flatnonzero(codes == g)
-        idx[:, members] = members[rng.integers(0, members.size, size=(B, members.size))]
-    return idx
+        draw = members[rng.integers(0, members.size, size=(B, members.size))]
+        flat = np.bincount((draw + rows * n).ravel(), minlength=B * n)
+        counts += flat.reshape(B, n)
+    return counts
 
 
 def dagum(values: Any, groups: Any, weights: Any = None, *, B: int = 0, seed: int | None = 0,
@@ -272,11 +317,8 @@ def dagum(values: Any, groups: Any, weights: Any = None, *, B: int = 0, seed: in
     ci = None
     if B and B > 0:
         rng = np.random.default_rng(seed)
-        idx = _bootstrap_index(codes, int(B), rng, stratified)
-        xb = x[idx]
-        lab = codes[idx]
-        wb = None if w is None else w[idx]
-        tb = _terms(*pairwise_abs_sums(xb, lab, k, wb))
+        counts = _bootstrap_counts(codes, int(B), rng, stratified)
+        tb = _terms(*pairwise_abs_sums(x, codes, k, counts if w is None else counts * w))
         ci = _ci_table(t, tb, labels, level)
         ci.insert(0, "level", level)
     return DagumResult(G=float(t["G"]), Gw=float(t["Gw"]), Gnb=float(t["Gnb"]), Gt=float(t["Gt"]), groups=gtab,

@@ -30,7 +30,8 @@ __all__ = ["group_stats", "group_gaps", "gap_trends", "quadrants"]
 
 def group_stats(table: pd.DataFrame, groups: pd.Series, weights: pd.Series | None = None) -> pd.DataFrame:
     """Tidy per-group, per-year statistics."""
-    long = table.stack().rename("value").reset_index().dropna(subset=["value"])  # unit, year, value
+    t = table.rename_axis(index="unit", columns="year")
+    long = t.stack().rename("value").reset_index().dropna(subset=["value"])  # unit, year, value
     long["group"] = long["unit"].map(groups)
     agg = long.groupby(["year", "group"], sort=True)["value"].agg(
         n="count", mean="mean", median="median", sd="std", min="min", max="max").reset_index()

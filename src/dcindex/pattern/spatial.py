@@ -65,10 +65,14 @@ def weights_from_edges(edges: pd.DataFrame, ids: list[str] | None = None):
     return W(neighbors, weights, id_order=allids, silence_warnings=True)
 
 
-def _as_neighbors(w: Any) -> tuple[dict[str, list[str]], dict[str, list[float]]]:
-    """Neighbour and weight dicts keyed by str id, copied from a W, Graph or edge list."""
+def _as_neighbors(w: Any, units: list[str]) -> tuple[dict[str, list[str]], dict[str, list[float]]]:
+    """Neighbour and weight dicts keyed by str id, copied from a W, Graph or edge list.
+
+    An edge list cannot list a unit without links, so data units absent from it have no neighbours
+    (islands, handled by the caller); a W or Graph must contain every unit.
+    """
     if isinstance(w, pd.DataFrame):
-        w = weights_from_edges(w)
+        w = weights_from_edges(w, ids=units)
     if hasattr(w, "to_W") and not hasattr(w, "neighbors"):  # libpysal.graph.Graph
         w = w.to_W()
     if not hasattr(w, "neighbors") or not hasattr(w, "weights"):
@@ -97,7 +101,7 @@ def align_weights(w: Any, units: list[str] | pd.Index, coords: pd.DataFrame | No
     from libpysal.weights import W
 
     units = [str(u) for u in units]
-    nb, wt = _as_neighbors(w)
+    nb, wt = _as_neighbors(w, units)
     missing = [u for u in units if u not in nb]
     if missing:
         raise InputError(f"{len(missing)} unit(s) of the data are not in the spatial weights: {missing[:8]}.",
@@ -161,6 +165,14 @@ def moran_sim(z: np.ndarray, Wr: sp.csr_matrix, perm_idx: np.ndarray) -> np.ndar
     return (n / s0) * (Z * lag).sum(axis=1) / (z @ z)
 
 
+def folded_p(sim: np.ndarray, observed: np.ndarray | float) -> np.ndarray | float:
+    """esda's pseudo p-value: (min(#{sim >= obs}, P - #{sim >= obs}) + 1) / (P + 1), along axis 0."""
+    P = sim.shape[0]
+    larger = (sim >= observed).sum(axis=0)
+    larger = np.where(P - larger < larger, P - larger, larger)
+    return (larger + 1.0) / (P + 1.0)
+
+
 def moran_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: int | None = 0,
                   coords: pd.DataFrame | None = None) -> pd.DataFrame:
     """Global Moran's I (row-standardised weights) per year with a seeded permutation pseudo p-value.
@@ -185,10 +197,7 @@ def moran_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: in
         if permutations:
             z = y - y.mean()
             sim = moran_sim(z, _row_standardised(wy), _perm_index(rng, permutations, y.size))
-            larger = int((sim >= m.I).sum())
-            if permutations - larger < larger:
-                larger = permutations - larger
-            row.update(p_sim=(larger + 1.0) / (permutations + 1.0), EI_sim=float(sim.mean()),
+            row.update(p_sim=float(folded_p(sim, m.I)), EI_sim=float(sim.mean()),
                        z_sim=float((m.I - sim.mean()) / sim.std()))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -247,10 +256,7 @@ def lisa_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: int
             # permutation draws without replacement of kmax ids from n-1 (vectorised: argsort of uniforms)
             rids = np.argsort(rng.random((permutations, y.size - 1)), axis=1)[:, :kmax]
             sim = lisa_sim(np.asarray(ml.z, float), Wr, rids)
-            larger = (sim >= Is).sum(axis=0)
-            low = (permutations - larger) < larger
-            larger = np.where(low, permutations - larger, larger)
-            d["p_sim"] = (larger + 1.0) / (permutations + 1.0)
+            d["p_sim"] = folded_p(sim, Is)
             d["cluster"] = np.where(d["p_sim"] <= alpha, d["quadrant"], "ns")
         frames.append(d)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
