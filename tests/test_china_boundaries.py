@@ -40,13 +40,15 @@ def test_decoder_inverts_encoder(points):
 
 
 def test_decoder_reads_code_units_not_code_points():
-    # deltas of ~ +27,700 give code units in the surrogate range D800-DFFF; a Python str built from a
-    # JSON "\\ud83d\\ude00" pair is ONE code point but TWO ECharts values
-    pts = [(0, 0), (27_700, 28_000), (55_400, 56_000)]
+    # x delta 27,700 -> code unit 0xD8A8 (high surrogate), y delta 28,128 -> 0xDC00 (low surrogate): the
+    # pair becomes ONE Python code point after json.loads, but is TWO ECharts values (as charCodeAt sees it)
+    pts = [(0, 0), (27_700, 28_128), (55_400, 56_256)]
     enc, off = _encode_ring(pts)
-    assert any(0xD800 <= u <= 0xDFFF for u in np.frombuffer(enc.encode("utf-16-le", "surrogatepass"), "<u2"))
-    as_json = json.dumps(enc)  # escapes lone surrogates; json.loads re-pairs them
-    assert np.allclose(np.array(decode_ring(json.loads(as_json), off, 1)), pts)
+    units = np.frombuffer(enc.encode("utf-16-le", "surrogatepass"), "<u2")
+    assert units[2] == 0xD8A8 and units[3] == 0xDC00
+    loaded = json.loads(json.dumps(enc))
+    assert len(loaded) < len(units)  # surrogate pairs merged into code points
+    assert np.allclose(np.array(decode_ring(loaded, off, 1)), pts)
 
 
 def test_decode_does_not_mutate_input():

@@ -226,6 +226,8 @@ def test_add_groups_errors_name_all_bad_codes():
     with pytest.raises(InputError) as e:
         ch.add_groups(df, "province")
     assert "北京" in str(e.value) and "990000" in str(e.value) and "match_units" in str(e.value)
+    same = ch.add_groups(pd.DataFrame({"code": ["110100"], "province_code": ["110000"]}), "city")
+    assert same["province_code"].tolist() == ["110000"] and same["region4"].astype(str).tolist() == ["East"]
     with pytest.raises(InputError, match="already exist"):
         ch.add_groups(pd.DataFrame({"code": ["110000"], "region4": ["x"]}), "province")
     with pytest.raises(InputError, match="level"):

@@ -161,7 +161,8 @@ def add_groups(df: pd.DataFrame, level: str = "province", *, code_column: str = 
     Provinces get region4, north_south, hub (with _zh labels) and hub_node; cities get their province,
     region4, north_south, hub, the primary agglomeration, the data-centre cluster and its hub node, and with
     ``all_agglomerations=True`` one boolean ``ua_<id>`` column per agglomeration (full or partial coverage).
-    Existing columns of the same name are not overwritten: an error names them.
+    Existing columns of the same name are never overwritten: identical ones are left as they are, differing
+    ones raise an error naming them.
     """
     check_level(level)
     if code_column not in df.columns:
@@ -188,6 +189,10 @@ def add_groups(df: pd.DataFrame, level: str = "province", *, code_column: str = 
         for ua in agglomerations()["id"]:
             members = set(memb.loc[memb["agglomeration"] == ua, "code"])
             extra[f"ua_{ua}"] = codes.isin(members).to_numpy()
+    same = [c for c in extra if c in df.columns
+            and (df[c].astype(object).astype(str).to_numpy() == pd.Series(extra[c]).astype(str).to_numpy()).all()]
+    for c in same:  # an identical column already present (e.g. province_code) is left as it is
+        del extra[c]
     clash = [c for c in extra if c in df.columns]
     if clash:
         raise InputError(f"Columns {clash} already exist in the table.",
