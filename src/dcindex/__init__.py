@@ -12,6 +12,7 @@ from dcindex import build  # noqa: E402  (a callable module: dcindex.build(...) 
 from dcindex.build import BuildResult, load_panel  # noqa: E402,F401
 from dcindex.framework import Framework, read_framework  # noqa: E402,F401
 from dcindex.recipe import Recipe, coinr_recipe  # noqa: E402,F401
+from dcindex import explain  # noqa: E402,F401  (attribution, profiles, what-if, targets)
 
 
 def load(path):

@@ -1,0 +1,538 @@
+"""Targets: the least-cost set of indicator improvements that lifts a unit to rank k or to score s.
+
+Decision variables are improvements ``y_k >= 0`` of the unit's *raw* values in the target year, in each
+indicator's good direction (up for direction 1, down for direction -1), for the indicators below the node
+that the user allows (``indicators``, minus ``fixed``) and that the unit has observed.
+
+**Cost**: ``sum_k cost_k * y_k / base_k * 100`` with ``cost_unit='percent'`` (default: one cost unit per 1 %
+of the unit's current value; ``base_k`` = |current value|, or the indicator's cross-unit mean absolute value
+that year when the current value is zero), or ``sum_k cost_k * y_k`` with ``cost_unit='raw'``. ``costs``
+weights indicators (default 1).
+
+**Bounds** on the new raw value: by default no better than the best value observed for the indicator in any
+unit and year (plans stay in the observed range); ``bounds={k: (low, high)}`` replaces that, ``max_change``
+(percent, scalar or per indicator) limits the change further. With capped goalposts, gains stop at the cap.
+
+**Linear case** (solved exactly with a linear programme, HiGHS): the unit's score is linear in its raw values
+and the other units' scores do not depend on them when, below the node, normalisation is ``goalposts`` with
+framework goalposts, there is no outlier treatment, weights are fixed (meta, equal, AHP), aggregation is
+arithmetic, and (for rank targets) no other unit's value in that year is imputed from the cross-section.
+Denomination keeps linearity (a fixed denominator divides the raw value). Then
+``score = current + sum_k g_k y_k`` with ``g_k = ew_k * scale / (high_k - low_k) / denominator_k`` (``ew_k`` the
+unit's effective weight), and the LP is ``min c.y  s.t.  g.y >= threshold - current + margin, 0 <= y <= u``,
+``u_k`` including the goalpost cap. For a rank target ``threshold`` is the k-th highest score of the other
+units (ties share the better rank).
+
+**Otherwise** a documented heuristic (sequential linear programming): gains are measured by rebuilding with
+each indicator nudged; the LP on those gains gives a direction; a rebuild checks the step and a bisection
+finds the smallest step along it that meets the target; repeat from there (at most ``max_iter`` rounds);
+then each variable is trimmed by bisection while the target still holds. Not guaranteed least-cost.
+
+Every plan is applied to the raw data and the index rebuilt with the same recipe; ``verified`` says whether
+the rebuilt result meets the target. When even the bounds do not suffice, ``status`` is ``unreachable`` and
+the best reachable score and rank are reported.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dcindex.errors import InputError
+from dcindex.explain._base import (
+    as_result,
+    effective_weights,
+    fmt,
+    is_arithmetic,
+    resolve_node,
+    resolve_unit,
+    resolve_year,
+    subtree,
+    unit_name,
+)
+from dcindex.explain._results import text_table, write_outputs
+
+
+@dataclass
+class TargetPlan:
+    unit: str
+    unit_name: str
+    node: str
+    year: int
+    target: str
+    threshold: float
+    score_before: float
+    rank_before: float
+    score_after: float
+    rank_after: float
+    status: str  # already met | reached | unreachable | not verified
+    verified: bool
+    method: str
+    linear: bool
+    reasons: list[str]
+    changes: pd.DataFrame
+    total_cost: float
+    rebuilds: int
+    after: Any = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reached(self) -> bool:
+        return self.status in ("reached", "already met")
+
+    def summary(self) -> str:
+        lines = [f"Target for {self.unit_name} ({self.unit}) on {self.node}, {self.year}: {self.target}",
+                 f"  now: score {fmt(self.score_before)}, rank {_ri(self.rank_before)}; threshold {fmt(self.threshold)}",
+                 f"  method: {self.method}"]
+        if not self.linear and self.reasons:
+            lines.append("  not linear because: " + "; ".join(self.reasons))
+        lines.append(f"  status: {self.status}" + (f" (verified by rebuilding: score {fmt(self.score_after)}, rank "
+                                                   f"{_ri(self.rank_after)})" if self.status != "already met" else ""))
+        moved = self.changes[self.changes["change"].abs() > 0]
+        if len(moved):
+            lines.append(f"  plan (total cost {fmt(self.total_cost)}):")
+            lines += text_table(moved, [("indicator", "indicator", None), ("name", "name", None),
+                                        ("current", "current", lambda v: fmt(v, 4)), ("new", "new", lambda v: fmt(v, 4)),
+                                        ("change_pct", "change %", lambda v: f"{v:+.1f}%" if pd.notna(v) else "—"),
+                                        ("cost", "cost", fmt), ("at_bound", "at bound", lambda v: "yes" if v else "")],
+                                indent="    ")
+        for n in self.notes:
+            lines.append(f"  note: {n}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("unit", "unit_name", "node", "year", "target", "threshold",
+                                              "score_before", "rank_before", "score_after", "rank_after", "status",
+                                              "verified", "method", "linear", "reasons", "total_cost", "rebuilds",
+                                              "notes")}
+
+    def to_dir(self, path: str | Path) -> Path:
+        return write_outputs(path, {"target_plan": self.changes}, {"target": self.to_dict()}, self.summary())
+
+
+def _ri(v) -> str:
+    return "—" if v is None or pd.isna(v) else str(int(v))
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def _denominator(result, code: str, t: int, n: int) -> float:
+    fw = result.framework
+    if not result.recipe.denominate or not fw.nodes[code].denominator:
+        return 1.0
+    d = fw.nodes[code].denominator
+    p = result.panel
+    if d in p.denominator_codes:
+        return float(p.denominators[t, n, p.denominator_codes.index(d)])
+    if d in p.units.columns:
+        return float(p.units[d].iloc[n])
+    return np.nan
+
+
+def linearity(result, node: str, t: int, variables: list[str], rank_target: bool) -> list[str]:
+    """Reasons why the unit's score is not linear in its raw values (empty list: linear; see module doc)."""
+    fw = result.framework
+    rc = result.recipe
+    inds, aggs = subtree(fw, node)
+    reasons = []
+    if not is_arithmetic(result, aggs):
+        reasons.append("aggregation below the node is not arithmetic everywhere")
+    wm = sorted({rc.weights.resolve(node=a, level=fw.level(a)).method for a in aggs} - {"meta", "equal", "ahp"})
+    if wm:
+        reasons.append(f"weights depend on the data ({', '.join(wm)})")
+    bad_norm = sorted({rc.normalise.resolve(node=k, level=1).method for k in inds
+                       if not (rc.normalise.resolve(node=k, level=1).method == "goalposts"
+                               and rc.normalise.resolve(node=k, level=1).source == "framework")})
+    if bad_norm:
+        reasons.append(f"normalisation is not fixed goalposts ({', '.join(bad_norm)}): reference points move with "
+                       f"the data")
+    bad_treat = sorted({rc.treat.resolve(node=k, level=1).method for k in inds} - {"none"})
+    if bad_treat:
+        reasons.append(f"outlier treatment ({', '.join(bad_treat)}) depends on the values")
+    if rank_target:
+        imp = rc.impute
+        kpos = [fw.indicators.index(k) for k in variables]
+        cross = {imp.resolve(node=k, level=1).method for k in variables} & {"mean", "median", "group_mean",
+                                                                            "group_median"}
+        if cross and result.imputed_mask[t][:, kpos].any():
+            reasons.append("other units' missing values are imputed from the cross-section, which includes this unit")
+    return reasons
+
+
+def _solve_lp(cost: np.ndarray, gain: np.ndarray, need: float, ub: np.ndarray) -> np.ndarray | None:
+    """min cost.y  s.t.  gain.y >= need, 0 <= y <= ub  (HiGHS). None when infeasible."""
+    import highspy
+    from scipy.sparse import csc_matrix
+
+    K = len(cost)
+    h = _new_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_ = K
+    lp.num_row_ = 1
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.zeros(K)
+    lp.col_upper_ = np.asarray(ub, dtype=float)
+    lp.row_lower_ = np.array([float(need)])
+    lp.row_upper_ = np.array([highspy.kHighsInf])
+    m = csc_matrix(np.asarray(gain, dtype=float).reshape(1, -1))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = m.indices.astype(np.int32)
+    lp.a_matrix_.value_ = m.data.astype(float)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.clip(np.array(h.getSolution().col_value, dtype=float), 0.0, ub)
+
+
+_BANNER_SILENCED = False
+
+
+def _new_highs():
+    """A silent HiGHS instance. HiGHS prints a banner to the C-level stdout when the first instance of a process
+    is created, which options cannot prevent; that one construction runs with file descriptor 1 on /dev/null."""
+    import os
+    import sys
+
+    import highspy
+
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _BANNER_SILENCED = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class _Evaluator:
+    """Applies improvements to the unit's raw values, rebuilds, and measures the target margin."""
+
+    def __init__(self, result, n: int, t: int, node: str, kpos: list[int], dirs: np.ndarray, rank: int | None,
+                 score: float | None):
+        self.result, self.n, self.t, self.node = result, n, t, node
+        self.kpos, self.dirs, self.rank, self.score = kpos, dirs, rank, score
+        self.j = result.node_index(node)
+        self.base = result.panel.values
+        self.rebuilds = 0
+        self.cache: dict[bytes, tuple] = {}
+
+    def values(self, y: np.ndarray) -> np.ndarray:
+        V = self.base.copy()
+        V[self.t, self.n, self.kpos] = V[self.t, self.n, self.kpos] + self.dirs * y
+        return V
+
+    def run(self, y: np.ndarray):
+        key = np.asarray(y, dtype=float).tobytes()
+        if key in self.cache:
+            return self.cache[key]
+        res = self.result.rebuild(data=self.result.panel.with_values(self.values(y)))
+        self.rebuilds += 1
+        S = res.scores_array[self.t, :, self.j]
+        out = (res, float(S[self.n]), threshold(S, self.n, self.rank, self.score),
+               float(res.ranks_array[self.t, self.n, self.j]))
+        self.cache[key] = out
+        return out
+
+    def margin(self, y: np.ndarray) -> float:
+        _, s, thr, _ = self.run(y)
+        return s - thr
+
+
+def threshold(S: np.ndarray, n: int, rank: int | None, score: float | None) -> float:
+    """Score the unit needs: ``score``, or the rank-th highest score of the other units."""
+    if rank is None:
+        return float(score)
+    others = np.delete(S, n)
+    others = np.sort(others[~np.isnan(others)])[::-1]
+    if rank > len(others):
+        return -np.inf
+    return float(others[rank - 1])
+
+
+def _met(margin: float, tol: float) -> bool:
+    return margin >= -tol
+
+
+# ------------------------------------------------------------------------------------------- main
+def target(result, unit, *, rank: int | None = None, score: float | None = None, year=None, node=None,
+           indicators: list[str] | None = None, fixed: list[str] | None = None,
+           bounds: dict[str, tuple[float | None, float | None]] | None = None,
+           max_change: float | dict[str, float] | None = None, costs: dict[str, float] | None = None,
+           cost_unit: str = "percent", method: str = "auto", margin: float = 1e-6, max_iter: int = 25,
+           trim: bool = True) -> TargetPlan:
+    """Least-cost improvements lifting ``unit`` to ``rank`` (1 = top) or ``score`` at ``node`` in ``year``.
+
+    ``method``: ``auto`` (LP when linear, else heuristic), ``lp`` (error when not linear) or ``heuristic``.
+    ``margin``: the plan aims this far above the threshold (score units) so that float rounding cannot undo it.
+    See the module docstring for costs, bounds and the two solution methods.
+    """
+    result = as_result(result)
+    n, code = resolve_unit(result, unit)
+    t = resolve_year(result, year)
+    node = resolve_node(result, node)
+    fw = result.framework
+    j = result.node_index(node)
+    if (rank is None) == (score is None):
+        raise InputError("give exactly one target: a rank (e.g. rank=10) or a score (e.g. score=60).",
+                         hint="use --rank K or --score S.")
+    if method not in ("auto", "lp", "heuristic"):
+        raise InputError(f"unknown target method '{method}'.", hint="use auto, lp or heuristic.")
+    if cost_unit not in ("percent", "raw"):
+        raise InputError(f"unknown cost unit '{cost_unit}'.", hint="use percent or raw.")
+    S = result.scores_array[t, :, j]
+    if np.isnan(S[n]):
+        raise InputError(f"unit '{code}' has no score for '{node}' in {result.years[t]}.",
+                         hint="choose a year in which the unit has a score.")
+    n_scored = int(np.sum(~np.isnan(S)))
+    if rank is not None:
+        rank = int(rank)
+        if not 1 <= rank <= n_scored:
+            raise InputError(f"rank {rank} is impossible: {n_scored} units have a score in {result.years[t]}.",
+                             hint=f"choose a rank between 1 and {n_scored}.")
+    inds, _ = subtree(fw, node)
+    allowed = list(inds)
+    if indicators is not None:
+        unknown = [k for k in indicators if k not in inds]
+        if unknown:
+            raise InputError(f"indicators not below '{node}': {', '.join(unknown)}.",
+                             hint=f"choose among: {', '.join(inds)}.")
+        allowed = [k for k in inds if k in indicators]
+    for k in list(fixed or []) + list((bounds or {}).keys()) + list((costs or {}).keys()) + \
+            (list(max_change.keys()) if isinstance(max_change, dict) else []):
+        if k not in fw.indicators:
+            raise InputError(f"'{k}' is not an indicator of the framework.",
+                             hint=f"indicators are: {', '.join(fw.indicators[:25])}.")
+    allowed = [k for k in allowed if k not in set(fixed or [])]
+    raw = result.panel.values
+    notes: list[str] = []
+    missing = [k for k in allowed if np.isnan(raw[t, n, fw.indicators.index(k)])]
+    if missing:
+        notes.append(f"no raw value in {result.years[t]} for {', '.join(missing)} (missing or imputed): not changed.")
+    var = [k for k in allowed if k not in missing]
+    kpos = [fw.indicators.index(k) for k in var]
+    dirs = np.array([fw.nodes[k].direction for k in var], dtype=float)
+    cur = raw[t, n, kpos] if var else np.zeros(0)
+
+    # bounds on the improvement y (raw units, good direction)
+    ub = np.full(len(var), np.inf)
+    src = [""] * len(var)
+    for i, k in enumerate(var):
+        col = raw[..., fw.indicators.index(k)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            best = np.nanmax(col) if dirs[i] > 0 else np.nanmin(col)
+        lim, src[i] = best, "best observed value"
+        if bounds and k in bounds:
+            lo, hi = bounds[k]
+            lim = hi if dirs[i] > 0 else lo
+            src[i] = "bound"
+            if lim is None:
+                lim, src[i] = (np.inf if dirs[i] > 0 else -np.inf), "unbounded"
+        room = max(0.0, (lim - cur[i]) * dirs[i])
+        mc = max_change.get(k) if isinstance(max_change, dict) else max_change
+        if mc is not None:
+            mroom = abs(cur[i]) * float(mc) / 100.0
+            if mroom < room:
+                room, src[i] = mroom, f"max change {float(mc):g}%"
+        ub[i] = room
+    # costs per raw unit of improvement
+    w = np.array([float((costs or {}).get(k, 1.0)) for k in var])
+    if np.any(w < 0):
+        raise InputError("cost weights must be non-negative.", hint="give costs >= 0 per indicator.")
+    if cost_unit == "percent":
+        base = np.abs(cur).astype(float)
+        for i, k in enumerate(var):
+            if base[i] == 0:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    base[i] = np.nanmean(np.abs(raw[t, :, kpos[i]])) or 1.0
+        c = w / (base / 100.0)
+    else:
+        base = np.ones(len(var))
+        c = w
+
+    reasons = linearity(result, node, t, var, rank is not None)
+    linear = not reasons
+    ev = _Evaluator(result, n, t, node, kpos, dirs, rank, score)
+    tol = 1e-9 * max(1.0, float(np.nanmax(np.abs(S))))
+    thr0 = threshold(S, n, rank, score)
+    target_desc = f"rank {rank} or better" if rank is not None else f"score {score:g} or more"
+    common = dict(unit=code, unit_name=unit_name(result, code), node=node, year=result.years[t], target=target_desc,
+                  score_before=float(S[n]), rank_before=float(result.ranks_array[t, n, j]))
+    if _met(S[n] - thr0, tol) if rank is None else result.ranks_array[t, n, j] <= rank:
+        return TargetPlan(**common, threshold=thr0, score_after=float(S[n]), rank_after=common["rank_before"],
+                          status="already met", verified=True, method="none needed", linear=linear, reasons=reasons,
+                          changes=_table(result, var, kpos, dirs, cur, np.zeros(len(var)), c, ub, src, base, t, n),
+                          total_cost=0.0, rebuilds=0, after=result, notes=notes)
+    if not var:
+        raise InputError(f"no indicator can be changed for '{code}' below '{node}'.",
+                         hint="allow more indicators (indicators=/fixed=) or choose another node.")
+    if method == "lp" and not linear:
+        raise InputError("the LP method needs an index that is linear in the raw values, and this one is not: "
+                         + "; ".join(reasons) + ".", hint="use method='auto' or 'heuristic'.")
+    y = None
+    how = ""
+    if linear and method != "heuristic":
+        g, capped, dead = _linear_gains(result, node, t, n, var, kpos, dirs, cur)
+        ub = np.minimum(ub, capped)
+        if dead:
+            notes.append(f"{', '.join(dead)}: the unit is on the wrong side of the bad goalpost, so improvements up to "
+                         f"it gain nothing; the LP leaves them unchanged.")
+        need = thr0 - S[n] + margin
+        y = _solve_lp(c, g, need, ub)
+        how = ("linear programme (HiGHS): the index is linear in the raw values under this recipe, so the plan is "
+               "least-cost")
+        if y is None:
+            y_max = np.where(np.isfinite(ub), ub, 0.0)
+            res, s_max, thr_max, r_max = ev.run(y_max)
+            return TargetPlan(**common, threshold=thr0, score_after=s_max, rank_after=r_max, status="unreachable",
+                              verified=True, method=how, linear=True, reasons=reasons,
+                              changes=_table(result, var, kpos, dirs, cur, y_max, c, ub, src, base, t, n),
+                              total_cost=float(c @ y_max), rebuilds=ev.rebuilds, after=res,
+                              notes=notes + [f"unreachable within the bounds: with every indicator at its bound the "
+                                             f"score is {s_max:.4f} (rank {int(r_max)}), the target needs "
+                                             f"{thr0:.4f}."])
+        res, s1, thr1, r1 = ev.run(y)
+        if not _met(s1 - thr1, tol):
+            notes.append(f"the LP plan did not verify (score {s1:.6f} vs threshold {thr1:.6f}); continued with the "
+                         f"heuristic from it.")
+            linear = False
+            y = _heuristic(ev, c, ub, y, margin, max_iter, trim)
+            how += "; then the heuristic (sequential LP with rebuilds)"
+    else:
+        y = _heuristic(ev, c, ub, np.zeros(len(var)), margin, max_iter, trim)
+        how = ("heuristic (the index is not linear in the raw values): sequential linear programming on gains "
+               "measured by rebuilding, bisection along each step, trimming; verified by a rebuild; not guaranteed "
+               "least-cost")
+    res, s1, thr1, r1 = ev.run(y)
+    ok = _met(s1 - thr1, tol) if rank is None else r1 <= rank
+    status = "reached" if ok else "unreachable"
+    if not ok:
+        at_max = np.allclose(y, ub, rtol=1e-9, atol=0) if np.all(np.isfinite(ub)) else False
+        notes.append(("unreachable within the bounds: " if at_max else "not reached by the heuristic: ")
+                     + f"best score found {s1:.4f} (rank {int(r1)}), the target needs {thr1:.4f}.")
+    return TargetPlan(**common, threshold=thr1, score_after=s1, rank_after=r1, status=status, verified=ok,
+                      method=how, linear=linear, reasons=reasons,
+                      changes=_table(result, var, kpos, dirs, cur, y, c, ub, src, base, t, n),
+                      total_cost=float(c @ y), rebuilds=ev.rebuilds, after=res, notes=notes)
+
+
+def _linear_gains(result, node, t, n, var, kpos, dirs, cur) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Score gain per raw unit of improvement, and the improvement at which the goalpost cap binds."""
+    fw = result.framework
+    inds, _ = subtree(fw, node)
+    ew = effective_weights(result, node, t)[n]
+    g = np.zeros(len(var))
+    cap = np.full(len(var), np.inf)
+    dead = []
+    for i, k in enumerate(var):
+        spec = result.recipe.normalise.resolve(node=k, level=1)
+        lo, hi = fw.nodes[k].goalposts
+        D = _denominator(result, k, t, n)
+        g[i] = ew[inds.index(k)] * spec.scale / (hi - lo) / D
+        if spec.cap:
+            best = hi if dirs[i] > 0 else lo  # the good end in raw (denominated) units
+            cap[i] = max(0.0, (best * D - cur[i]) * dirs[i])
+            worst = lo if dirs[i] > 0 else hi
+            if (cur[i] / D - worst) * dirs[i] < 0:  # below the bad goalpost: improvements first gain nothing
+                g[i] = 0.0
+                cap[i] = 0.0
+                dead.append(k)
+    return g, cap, dead
+
+
+def _heuristic(ev: _Evaluator, c: np.ndarray, ub: np.ndarray, y0: np.ndarray, aim: float, max_iter: int,
+               trim: bool) -> np.ndarray:
+    """Sequential LP with finite-difference gains, bisection along each step, and trimming (module doc).
+
+    A point meets the target when its margin (score minus threshold, measured by a rebuild) is >= 0; the LP
+    steps aim ``aim`` above the threshold."""
+    tol = 0.0
+    y = np.minimum(np.asarray(y0, dtype=float), ub)
+    scale = np.where(np.isfinite(ub) & (ub > 0), ub, np.maximum(np.abs(ev.base[ev.t, ev.n, ev.kpos]), 1.0))
+    for _ in range(max_iter):
+        m0 = ev.margin(y)
+        if _met(m0, tol):
+            break
+        room = ub - y
+        g = np.zeros(len(y))
+        for i in range(len(y)):
+            if room[i] <= 0:
+                continue
+            h = min(room[i], 0.05 * scale[i])
+            if not np.isfinite(h) or h <= 0:
+                continue
+            e = y.copy()
+            e[i] += h
+            g[i] = (ev.margin(e) - m0) / h
+        if not np.any(g > 0):
+            break
+        step = _solve_lp(np.maximum(c, 1e-12), np.maximum(g, 0.0), -m0 + aim, room)
+        if step is None:  # the linearisation says it cannot be reached: go to the bounds of the useful variables
+            step = np.where(g > 0, np.where(np.isfinite(room), room, 0.0), 0.0)
+            if not np.any(step > 0):
+                break
+        if _met(ev.margin(y + step), tol):
+            lo, hi = 0.0, 1.0
+            for _ in range(30):
+                mid = 0.5 * (lo + hi)
+                if _met(ev.margin(y + mid * step), tol):
+                    hi = mid
+                else:
+                    lo = mid
+                if hi - lo < 1e-6:
+                    break
+            y = y + hi * step
+            break
+        y = np.minimum(y + step, ub)
+    if trim and _met(ev.margin(y), tol):
+        # trim: lower each variable (most expensive per gain first) as far as the target still holds
+        for i in np.argsort(-c * np.where(y > 0, 1.0, 0.0)):
+            if y[i] <= 0:
+                continue
+            lo, hi = 0.0, y[i]
+            z = y.copy()
+            z[i] = 0.0
+            if _met(ev.margin(z), tol):
+                y = z
+                continue
+            for _ in range(25):
+                mid = 0.5 * (lo + hi)
+                z[i] = mid
+                if _met(ev.margin(z), tol):
+                    hi = mid
+                else:
+                    lo = mid
+                if hi - lo <= 1e-6 * max(1.0, y[i]):
+                    break
+            y[i] = hi
+    return y
+
+
+def _table(result, var, kpos, dirs, cur, y, c, ub, src, base, t, n) -> pd.DataFrame:
+    fw = result.framework
+    new = cur + dirs * y
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.where(cur != 0, (new - cur) / np.abs(cur) * 100.0, np.nan)
+    return pd.DataFrame({
+        "indicator": var, "name": [fw.nodes[k].label() for k in var], "direction": dirs.astype(int),
+        "current": cur, "new": new, "change": new - cur, "change_pct": pct, "cost": c * y,
+        "cost_per_unit": c, "max_improvement": ub, "bound": src,
+        "at_bound": np.isfinite(ub) & (y >= ub - 1e-9 * np.maximum(1.0, np.abs(ub))) & (y > 0),
+        "normalised_before": result.datasets["normalised"][t, n, kpos] if len(kpos) else np.zeros(0),
+    })
