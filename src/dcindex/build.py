@@ -445,6 +445,8 @@ class _Pipeline:
             used = np.tile(nominal, (T, 1))
         elif m == "equal":
             used = np.full((T, len(ch)), 1.0 / len(ch))
+        elif m in ("entropy", "critic", "pca") and len(ch) == 1:
+            used = np.ones((T, 1))  # a single child takes all the weight (CRITIC/PCA are undefined for it)
         elif m in ("entropy", "critic", "pca"):
             blocks = _blocks(Y, spec.scope)
             if m == "entropy":
