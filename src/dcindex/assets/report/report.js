@@ -1,0 +1,1153 @@
+/* dcindex report: renders the page from the JSON embedded in <script id="dc-data">.
+ * Safety: every string from the data is put into the page with textContent / createTextNode or drawn on a
+ * canvas by ECharts; tooltips are DOM nodes built the same way. Nothing here uses innerHTML, eval or the
+ * network. */
+(function () {
+  'use strict';
+  var D = JSON.parse(document.getElementById('dc-data').textContent);
+  var E = window.echarts;
+  var YEARS = D.years, T = YEARS.length, CODES = D.units.codes, N = CODES.length;
+  var NODE = {}; D.nodes.forEach(function (n) { NODE[n.code] = n; });
+  var IDX = {}; CODES.forEach(function (c, i) { IDX[c] = i; });
+  var PAL = ['#3360a9', '#c15065', '#2c8465', '#be5915', '#6d3e91', '#00847e', '#8c4569', '#b16214', '#4c6a9c',
+    '#883039', '#578145', '#9a5129'];
+  var SEQ = ['#f3f7fb', '#dbe8f3', '#bcd4ea', '#93badd', '#679dcc', '#4080ba', '#2565a3', '#144c86', '#0b3463'];
+  var LISA = { HH: '#c0392b', LL: '#2e6db4', HL: '#f0a58f', LH: '#9cc3e6', ns: '#e5e2dc' };
+  var FONT = getComputedStyle(document.documentElement).getPropertyValue('--sans') || 'sans-serif';
+
+  /* ----------------------------------------------------------------------------------- i18n */
+  var L = {
+    brand: ['dcindex 报告', 'dcindex report'],
+    kicker: ['区域数字发展指数', 'Regional digital development index'],
+    units_n: ['{0} 个单元', '{0} units'], years_span: ['{0} 年', '{0}'], one_year: ['{0} 年', '{0}'],
+    ind_n: ['{0} 项指标 · {1} 个维度', '{0} indicators in {1} pillars'], version: ['dcindex {0}', 'dcindex {0}'],
+    findings: ['要点', 'Key findings'],
+    nav_rank: ['排名', 'Ranking'], nav_map: ['地图', 'Map'], nav_trend: ['排名变化', 'Over time'],
+    nav_pattern: ['区域格局', 'Regional pattern'], nav_unc: ['不确定性与审计', 'Uncertainty & audit'],
+    nav_explain: ['解释', 'Explanation'], nav_fw: ['指标体系', 'Framework'], nav_quality: ['数据质量', 'Data quality'],
+    nav_method: ['方法与来源', 'Methods & provenance'], nav_plan: ['算力布局', 'Compute plan'],
+    year: ['年份', 'Year'], node: ['指标', 'Measure'], grouping: ['分组', 'Grouping'], none: ['无', 'none'],
+    search: ['搜索单元…', 'Search units…'], all_groups: ['全部', 'All'],
+    rank_h: ['{0}年排名', 'Ranking, {0}'],
+    rank_lede: ['点击列标题排序，点击单元名称查看其档案。箭头表示与上一年相比的名次变化。带标记的数值包含插补或经过处理的数据。',
+      'Click a column heading to sort and a name to open its profile. Arrows show the change in rank since the previous year. Marked rows contain imputed or treated values.'],
+    col_rank: ['名次', 'Rank'], col_chg: ['变化', 'Change'], col_unit: ['单元', 'Unit'], col_group: ['分组', 'Group'],
+    col_score: ['得分', 'Score'], col_ci: ['名次区间', 'Rank interval'], col_pub: ['相对原排名', 'vs published'],
+    new_entry: ['新', 'new'], flags_title: ['{0} 个插补值，{1} 个处理值', '{0} imputed, {1} treated value(s)'],
+    rw_h: ['调整维度权重', 'Re-weight the pillars'],
+    rw_lede: ['拖动滑块，指数和排名会即时重新计算。', 'Move a slider: the index and the ranks are recomputed at once.'],
+    rw_exact: ['精确：与按这些权重重新构建（{0}聚合）的结果一致', 'Exact: equals a rebuild with these weights ({0} aggregation)'],
+    rw_approx: ['算术近似：原方法为 {0}，此处按加权算术平均重新计算', 'Arithmetic approximation: the recipe aggregates by {0}; here the pillars are re-averaged arithmetically'],
+    rw_reset: ['恢复原权重', 'Reset'], rw_equal: ['等权', 'Equal'],
+    rw_status_pub: ['显示：原始发布结果', 'Showing: the published result'],
+    rw_status_new: ['显示：按新权重重新计算的结果（{0} 个单元名次变化）', 'Showing: re-weighted result ({0} units change rank)'],
+    rw_share: ['{0}%', '{0}%'],
+    map_h: ['地图', 'Map'],
+    map_lede: ['颜色越深得分越高。粗线为所选分组的边界；滚轮缩放、拖动平移，点击区域查看档案。',
+      'Darker means a higher score. Thick lines outline the chosen grouping; scroll to zoom, drag to pan, click a region for its profile.'],
+    map_none: ['无地图：单元代码不是中国行政区划代码（GB/T 2260 六位码），无法匹配边界。',
+      'No map: the unit codes are not Chinese administrative codes (6-digit GB/T 2260), so no boundaries can be matched.'],
+    map_nogeo: ['无地图：本安装中没有边界数据（dcindex/data/china）。', 'No map: boundary data (dcindex/data/china) is not installed.'],
+    map_err: ['地图数据无法读取：{0}', 'The map data could not be read: {0}'],
+    map_cov: ['{0} / {1} 个单元有边界', '{0} of {1} units have boundaries'],
+    map_src: ['边界：echarts@4.9.0 中国地图（Apache-2.0），经简化；非审图号地图。', 'Boundaries: China map of echarts@4.9.0 (Apache-2.0), simplified; not an officially approved (审图号) map.'],
+    outline: ['边界线', 'Outlines'], no_data: ['无数据', 'no data'],
+    trend_h: ['排名变化', 'Ranks over time'],
+    trend_lede: ['每条线是一个单元的名次轨迹；彩色为最新一年排名前十的单元。输入名称可高亮任一单元。',
+      'Each line follows one unit’s rank; coloured lines are the latest top ten. Type a name to highlight any unit.'],
+    trend_one: ['只有一年的数据，无法显示排名变化。', 'The data cover a single year, so there is no change over time to show.'],
+    highlight: ['高亮单元…', 'Highlight a unit…'],
+    pat_h: ['区域格局', 'Regional pattern'],
+    pat_lede: ['分组差距、不平等及其分解、分布演变、空间集聚和类别转移——均来自 dcindex pattern 的输出。',
+      'Gaps between groups, inequality and its decomposition, the shape of the distribution, spatial clustering and class mobility — all from dcindex pattern’s output.'],
+    pat_absent: ['本结果目录中没有区域格局分析（pattern/）。运行 <dcindex run> 或 <dcindex pattern> 生成。',
+      'This result folder has no regional pattern analysis (pattern/). Run ‘dcindex run’ or ‘dcindex pattern’ to produce it.'],
+    pat_nogroup: ['所选分组没有格局分析结果。', 'There is no pattern analysis for this grouping.'],
+    grad_h: ['分组均值', 'Group means'], grad_sub: ['各组{0}的平均得分', 'Mean {0} by group'],
+    gaps_h: ['组间差距趋势', 'Gap trends'],
+    ineq_h: ['不平等', 'Inequality'], ineq_sub: ['基尼系数与泰尔指数（未加权）', 'Gini and Theil indices (unweighted)'],
+    dagum_h: ['Dagum 基尼分解', 'Dagum Gini decomposition'],
+    dagum_sub: ['总体基尼 = 组内 + 组间净差 + 超变密度', 'Overall Gini = within + net between + transvariation'],
+    Gw: ['组内', 'Within groups'], Gnb: ['组间净差', 'Net between groups'], Gt: ['超变密度', 'Transvariation'], G: ['总体基尼', 'Overall Gini'],
+    kde_h: ['分布演变', 'Distribution over time'], kde_sub: ['各年得分的核密度估计', 'Kernel density of scores, by year'],
+    moran_h: ['Moran 散点图', 'Moran scatter plot'],
+    moran_sub: ['{0}年：标准化得分与其空间滞后；斜率即 Moran’s I = {1}（p = {2}）', '{0}: standardised score against its spatial lag; the slope is Moran’s I = {1} (p = {2})'],
+    lisa_h: ['LISA 集聚图', 'LISA cluster map'], lisa_sub: ['{0}年，显著性水平 0.05', '{0}, significance level 0.05'],
+    HH: ['高-高', 'High-High'], LL: ['低-低', 'Low-Low'], HL: ['高-低', 'High-Low'], LH: ['低-高', 'Low-High'], ns: ['不显著', 'Not significant'],
+    spatial_absent: ['没有空间分析结果（需要空间权重）。', 'No spatial analysis in the results (it needs spatial weights).'],
+    markov_h: ['马尔可夫转移概率', 'Markov transition probabilities'],
+    markov_sub: ['相对得分四分位类别之间的年度转移；Shorrocks 流动性 = {0}', 'Year-to-year moves between quantile classes of relative scores; Shorrocks mobility = {0}'],
+    markov_one: ['需要多年数据。', 'Needs more than one year.'],
+    cls: ['第{0}类', 'Class {0}'], from_cls: ['起始类别', 'From class'], to_cls: ['目标类别', 'To class'],
+    conv_h: ['收敛', 'Convergence'], per_year: ['年均变化 [95% 置信区间]', 'Change per year [95% CI]'],
+    notes_h: ['说明', 'Notes'],
+    unc_h: ['不确定性与审计', 'Uncertainty and audit'],
+    unc_lede: ['排名对方法选择有多敏感，以及统计审计发现的问题。', 'How sensitive the ranks are to methodological choices, and what the statistical audit found.'],
+    unc_absent: ['本结果目录中没有不确定性分析（uncertainty/）：排名区间、须图和超越概率暂缺。',
+      'This result folder has no uncertainty analysis (uncertainty/): rank intervals, whiskers and overtake probabilities are not available.'],
+    audit_absent: ['本结果目录中没有统计审计（audit/）。', 'This result folder has no statistical audit (audit/).'],
+    cap_files: ['{0}/ 中的结果（尚无专门视图）：', 'Results in {0}/ (no dedicated view yet):'],
+    explain_h: ['解释', 'Explanation'],
+    explain_absent: ['本结果目录中没有归因分析（explain/）；单元档案中的变化分解由报告按配方的聚合方法计算。',
+      'This result folder has no attribution analysis (explain/); the change breakdown in the unit profiles is computed by the report from the recipe’s aggregation.'],
+    fw_h: ['指标体系与权重', 'Framework and weights'],
+    fw_lede: ['名义权重为指标体系中声明的权重；有效权重为该节点在总指数中的份额（沿路径相乘）。“实际”为构建中使用的权重（数据驱动方法时可能不同）。',
+      'Nominal weights are those declared in the framework; the effective weight is the node’s share of the index (the product along its path). “Used” is what the build actually applied (differs for data-driven weighting).'],
+    fw_node: ['节点', 'Node'], fw_w: ['父节点内权重', 'Weight in parent'], fw_eff: ['有效权重（名义 / 实际）', 'Effective weight (nominal / used)'],
+    fw_method: ['加权方法', 'Weighting'], fw_dir: ['方向', 'Direction'], fw_unit: ['单位', 'Unit'], fw_src: ['来源', 'Source'],
+    q_h: ['数据质量', 'Data quality'],
+    q_lede: ['插补和异常值处理改变了以下数值；它们在排名表（⚑）和单元档案中都有标记。',
+      'Imputation and outlier treatment changed the values below; they are flagged in the ranking table (⚑) and in the unit profiles.'],
+    q_counts: ['共 {0} 个数据格：原始缺失 {1}，插补 {2}，处理 {3}。', '{0} cells: {1} missing in the input, {2} imputed, {3} treated.'],
+    q_none: ['没有插补或处理过的数值。', 'No value was imputed or treated.'],
+    q_cells: ['被标记的数据格', 'Flagged cells'], q_treat: ['各指标的异常值处理', 'Outlier treatment by indicator'],
+    col_year: ['年份', 'Year'], col_ind: ['指标', 'Indicator'], col_orig: ['原值', 'Original'], col_used: ['使用值', 'Used'],
+    col_flag: ['标记', 'Flag'], imputed: ['插补', 'imputed'], treated: ['处理', 'treated'],
+    m_h: ['方法与来源', 'Methods and provenance'],
+    m_lede: ['复现本结果所需的一切：配方、输入文件指纹和软件版本。', 'Everything needed to reproduce this result: the recipe, fingerprints of the inputs and the software version.'],
+    m_recipe: ['配方', 'Recipe'], m_inputs: ['输入与指纹', 'Inputs and fingerprints'], m_warn: ['构建警告', 'Build warnings'],
+    m_version: ['dcindex 版本', 'dcindex version'], m_fp: ['数据指纹', 'Data fingerprint'], m_scores: ['得分 sha256', 'Scores sha256'],
+    m_repro: ['复现检查', 'Reproduction check'], m_repro_ok: ['从保存的输入重新构建，得分逐位一致。', 'Rebuilt from the saved inputs: scores identical bit for bit.'],
+    m_repro_bad: ['从保存的输入重新构建，得分与记录不一致（记录于 dcindex {0}）。', 'Rebuilding from the saved inputs did NOT reproduce the recorded scores (recorded with dcindex {0}).'],
+    m_steps: ['步骤', 'Steps'], m_licence: ['软件与许可', 'Software and licences'],
+    m_lic_text: ['图表由 Apache ECharts 5.6.0（Apache-2.0，内嵌）绘制；地图边界来自 echarts@4.9.0（Apache-2.0）。本文件离线可用，不发出任何网络请求。',
+      'Charts drawn with Apache ECharts 5.6.0 (Apache-2.0, embedded); map boundaries from echarts@4.9.0 (Apache-2.0). This file works offline and makes no network requests.'],
+    step_denominate: ['分母处理', 'Denominators'], step_impute: ['缺失值插补', 'Imputation'], step_screen: ['筛选', 'Screening'],
+    step_treat: ['异常值处理', 'Outlier treatment'], step_normalise: ['标准化', 'Normalisation'], step_weights: ['加权', 'Weighting'],
+    step_aggregate: ['聚合', 'Aggregation'],
+    plan_h: ['算力布局方案', 'Compute layout plan'], plan_absent: ['未提供算力布局结果（--plan DIR）。', 'No compute plan was given (--plan DIR).'],
+    flow_h: ['算力流向', 'Compute flows'], util_h: ['利用率', 'Utilisation'], frontier_h: ['成本-碳排放前沿', 'Cost–carbon frontier'],
+    installed: ['已建机架', 'Installed racks'], used: ['使用', 'Used'], idle: ['闲置', 'Idle'],
+    prof_back: ['← 返回报告', '← Back to the report'], prof_rank: ['名次', 'Rank'], prof_score: ['得分', 'Score'],
+    prof_of: ['共 {0}', 'of {0}'], prof_radar: ['各维度得分', 'Pillar scores'], prof_median: ['全体中位数', 'Median of all units'],
+    prof_groupmean: ['{0}均值', '{0} mean'],
+    prof_strengths: ['优势指标', 'Strengths'], prof_weak: ['短板指标', 'Weaknesses'],
+    prof_sw_sub: ['按{0}年在全部单元中的名次', 'By rank among all units in {0}'],
+    prof_wf: ['得分变化分解', 'What changed the score'], prof_wf_sub: ['{0}→{1}年，各维度对总分变化的贡献', 'Contribution of each pillar to the change in the score, {0}→{1}'],
+    prof_wf_one: ['只有一年的数据。', 'Single year: nothing to compare.'],
+    prof_wf_rest: ['非线性余项', 'Non-linear remainder'], prof_start: ['{0}年', '{0}'],
+    prof_trend: ['历年得分与名次', 'Score and rank over the years'],
+    prof_table: ['全部指标', 'All indicators'], col_value: ['数值', 'Value'], col_norm: ['标准化得分', 'Normalised'],
+    prof_prev: ['← 上一名', '← Previous rank'], prof_next: ['下一名 →', 'Next rank →'],
+    prof_unknown: ['没有这个单元：{0}', 'No such unit: {0}'],
+    rank_of: ['第 {0} 名', 'rank {0}'], score_v: ['得分 {0}', 'score {0}'],
+    f_leader: ['{0}年{1}排名第一（{2}分），{3}排名末位（{4}分）。', '{1} ranks first in {0} with {2}; {3} is last with {4}.'],
+    f_climb: ['{0}年以来进步最大：{1}上升 {2} 位；{3}下降 {4} 位。', 'Biggest climber since {0}: {1}, up {2} places; biggest faller: {3}, down {4}.'],
+    f_gap: ['按{0}：{1}平均 {2} 分，是{3}（{4} 分）的 {5} 倍。', 'By {0}: {1} averages {2}, {5} times {3} ({4}).'],
+    f_gini: ['基尼系数从 {0}年的 {1} {2}至 {3}年的 {4}。', 'The Gini coefficient {2} from {1} in {0} to {4} in {3}.'],
+    f_rise: ['上升', 'rose'], f_fall: ['下降', 'fell'], f_flat: ['基本不变', 'was flat'],
+    f_dagum: ['{0}年，组间净差贡献了总体不平等的 {1}（按{2}分组）。', 'In {0}, net differences between groups ({2}) account for {1} of overall inequality.'],
+    f_moran: ['{0}年 Moran’s I = {1}（p = {2}）：{3}', 'Moran’s I in {0} = {1} (p = {2}): {3}'],
+    f_cluster: ['相邻单元得分相近，存在空间集聚。', 'neighbours score alike — the pattern is spatially clustered.'],
+    f_nocluster: ['没有显著的空间集聚。', 'no significant spatial clustering.'],
+    f_flags: ['{0} 个数值为插补，{1} 个经过异常值处理，均已标记。', '{0} values are imputed and {1} treated for outliers; all are flagged.'],
+    f_warn: ['构建产生了 {0} 条警告（见“方法与来源”）。', 'The build raised {0} warning(s) (see Methods & provenance).'],
+    footer: ['由 dcindex {0} 生成。所有数据均嵌入本文件。', 'Generated by dcindex {0}. All data are embedded in this file.'],
+    up: ['上升', 'up'], down: ['下降', 'down'], nochg: ['不变', 'unchanged'],
+    arith: ['算术平均', 'arithmetic'], geom: ['几何平均', 'geometric'],
+    direction_pos: ['正向 ↑', 'positive ↑'], direction_neg: ['逆向 ↓', 'negative ↓'],
+    pillars: ['维度', 'Pillars'], median: ['中位数', 'median'],
+    absent_generic: ['{0}：本结果中没有。', '{0}: not in this result.'],
+    err_read: ['无法读取：{0}', 'Could not be read: {0}']
+  };
+  var LANG_I = { zh: 0, en: 1 };
+
+  /* ----------------------------------------------------------------------------------- state */
+  var RW = D.reweight;
+  var S = {
+    lang: D.lang === 'en' ? 'en' : 'zh', yi: T - 1, mapNode: D.root, grp: (D.group_defs[0] || {}).col || null,
+    outline: (D.group_defs[0] || {}).col || '', patNode: D.root, sortKey: 'rank', sortDir: 1, q: '', gf: '',
+    w: RW.slider.slice(), rwOn: false, rwScores: null, rwRanks: null, hl: ''
+  };
+
+  function t(key) {
+    var e = L[key], s = e ? e[LANG_I[S.lang]] : key, args = arguments;
+    return s.replace(/\{(\d)\}/g, function (_, i) { var v = args[+i + 1]; return v === undefined ? '' : String(v); });
+  }
+  function uname(i) { return S.lang === 'zh' ? D.units.zh[i] : D.units.en[i]; }
+  function nlabel(code) { var n = NODE[code]; return n ? (S.lang === 'zh' ? n.zh : n.en) : code; }
+  function glabel(col, v) {
+    var g = D.group_defs.filter(function (x) { return x.col === col; })[0];
+    if (!g) return v == null ? '' : String(v);
+    var m = g.values.filter(function (x) { return x.v === v; })[0];
+    return m ? m[S.lang] : (v == null ? '' : String(v));
+  }
+  function gcolname(col) {
+    var g = D.group_defs.filter(function (x) { return x.col === col; })[0];
+    return g ? g[S.lang] : col;
+  }
+  var NF = {};
+  function fmt(x, d) {
+    if (x === null || x === undefined || (typeof x === 'number' && !isFinite(x))) return '–';
+    d = d === undefined ? 1 : d;
+    var k = S.lang + d;
+    if (!NF[k]) NF[k] = new Intl.NumberFormat(S.lang === 'zh' ? 'zh-CN' : 'en-GB', { minimumFractionDigits: d, maximumFractionDigits: d });
+    return NF[k].format(x);
+  }
+  function fmtg(x) { // a few significant digits for raw values
+    if (x === null || x === undefined) return '–';
+    var a = Math.abs(x);
+    return fmt(x, a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3);
+  }
+  function pct(x, d) { return x == null ? '–' : fmt(100 * x, d === undefined ? 0 : d) + '%'; }
+  var VERDICT = { 'no significant trend': ['无显著趋势', 'no significant trend'], narrowing: ['收窄', 'narrowing'], widening: ['扩大', 'widening'] };
+  function verdict(v) { return v == null ? '' : VERDICT[v] ? VERDICT[v][LANG_I[S.lang]] : String(v); }
+  var TREAT = { winsorised: ['缩尾', 'winsorised'], log: ['对数变换', 'log-transformed'], treated: ['已处理', 'treated'], high: ['高端', 'high'], low: ['低端', 'low'] };
+  function treatName(s) { return String(s).replace(/[a-z]+/g, function (w) { return TREAT[w] ? TREAT[w][LANG_I[S.lang]] : w; }); }
+  var WMETH = { meta: ['声明权重', 'declared'], equal: ['等权', 'equal'], entropy: ['熵权法', 'entropy'], critic: ['CRITIC', 'CRITIC'],
+    pca: ['主成分', 'PCA'], ahp: ['层次分析法', 'AHP'], bod: ['BoD', 'benefit of the doubt'] };
+  function wmethod(m) { return m ? (WMETH[m] ? WMETH[m][LANG_I[S.lang]] : m) : ''; }
+
+  /* ------------------------------------------------------------------------------------ DOM */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'text') el.textContent = v;
+      else if (k === 'class') el.className = v;
+      else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (var i = 2; i < arguments.length; i++) add(el, arguments[i]);
+    return el;
+  }
+  function add(el, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) { c.forEach(function (x) { add(el, x); }); return; }
+    el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+  function clear(el) { disposeIn(el); while (el.firstChild) el.removeChild(el.firstChild); }
+  function absent(msg) { return h('div', { class: 'absent', role: 'note' }, msg); }
+  function sel(options, value, onchange, label) {
+    var s = h('select', { onchange: function () { onchange(s.value); }, 'aria-label': label || null });
+    options.forEach(function (o) { var op = h('option', { value: o[0], text: o[1] }); if (String(o[0]) === String(value)) op.selected = true; s.appendChild(op); });
+    return s;
+  }
+  function ctl(label, control) { return h('label', { class: 'ctl' }, label, control); }
+  function tip(lines) { // tooltip content as a DOM node (never an HTML string)
+    var d = h('div', { class: 'tt' });
+    lines.forEach(function (ln, i) { d.appendChild(h(i === 0 ? 'b' : 'div', null, ln)); });
+    return d;
+  }
+
+  /* --------------------------------------------------------------------------------- charts */
+  var live = new Set();
+  var io = ('IntersectionObserver' in window) ? new IntersectionObserver(function (es) {
+    es.forEach(function (e) { if (e.isIntersecting) draw(e.target); });
+  }, { rootMargin: '300px 0px' }) : null;
+  function chart(cls, make) {
+    var el = h('div', { class: 'chart ' + (cls || ''), role: 'img' });
+    el._make = make;
+    if (io) io.observe(el); else setTimeout(function () { draw(el); }, 0);
+    return el;
+  }
+  function draw(el) {
+    if (el._inst || !el._make || !el.isConnected) return;
+    if (io) io.unobserve(el);
+    var opt = el._make();
+    var inst = E.init(el, null, { renderer: 'canvas' });
+    opt.textStyle = Object.assign({ fontFamily: FONT }, opt.textStyle || {});
+    opt.animation = opt.animation === undefined ? false : opt.animation;
+    inst.setOption(opt);
+    if (el._click) inst.on('click', el._click);
+    el._inst = inst; live.add(el);
+  }
+  function disposeIn(root) {
+    live.forEach(function (el) { if (root.contains(el)) { el._inst.dispose(); el._inst = null; live.delete(el); } });
+    if (io) root.querySelectorAll && root.querySelectorAll('.chart').forEach(function (el) { io.unobserve(el); });
+  }
+  window.addEventListener('resize', function () { live.forEach(function (el) { el._inst.resize(); }); });
+  function baseGrid(extra) { return Object.assign({ left: 48, right: 24, top: 28, bottom: 36, containLabel: true }, extra || {}); }
+  var AX = { axisLine: { lineStyle: { color: '#b9b3a8' } }, axisTick: { show: false }, axisLabel: { color: '#55575d' },
+    splitLine: { lineStyle: { color: '#ece7df' } }, nameTextStyle: { color: '#7b7f88' } };
+  function axis(o) { return Object.assign({}, AX, o); }
+  function tooltip(fmt, extra) {
+    return Object.assign({ trigger: 'item', confine: true, backgroundColor: 'rgba(255,255,255,.97)', borderColor: '#d8d2c6',
+      textStyle: { color: '#1c1d21', fontSize: 13 }, extraCssText: 'box-shadow:0 2px 10px rgba(0,0,0,.12);', formatter: fmt }, extra || {});
+  }
+
+  /* ------------------------------------------------------------------ numpy-exact arithmetic */
+  // numpy's pairwise summation (numpy/_core/src/umath/loops_utils.h.src), so that sums match the Python
+  // build bit for bit: blocks < 8 are summed left to right from 0, up to 128 with 8 accumulators, larger
+  // ones split in halves (multiple of 8).
+  function npsum(a, lo, n) {
+    lo = lo || 0; if (n === undefined) n = a.length - lo;
+    var i, res;
+    if (n < 8) { res = 0; for (i = 0; i < n; i++) res += a[lo + i]; return res; }
+    if (n <= 128) {
+      var r = [a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]];
+      for (i = 8; i < n - (n % 8); i += 8) for (var j = 0; j < 8; j++) r[j] += a[lo + i + j];
+      res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+      for (; i < n; i++) res += a[lo + i];
+      return res;
+    }
+    var n2 = Math.floor(n / 2); n2 -= n2 % 8;
+    return npsum(a, lo, n2) + npsum(a, lo + n2, n - n2);
+  }
+  // dcindex.aggregate.arithmetic / geometric for one unit: y (C,), w (C,) normalised weights
+  function aggregate(method, y, w, minCov) {
+    var C = y.length, wp = new Array(C), prod = new Array(C), cnt = 0;
+    for (var i = 0; i < C; i++) {
+      var present = y[i] !== null && y[i] !== undefined && !isNaN(y[i]);
+      if (present) cnt++;
+      wp[i] = present ? w[i] : 0;
+      if (method === 'geometric') prod[i] = present ? Math.log(y[i]) * wp[i] : 0;
+      else prod[i] = (present ? y[i] : 0) * wp[i];
+    }
+    var wsum = npsum(wp), out;
+    if (!(wsum > 0)) return NaN;
+    if (method === 'geometric') {
+      for (i = 0; i < C; i++) if (y[i] !== null && !isNaN(y[i]) && y[i] <= 0) return NaN;
+      out = Math.exp(npsum(prod) / wsum);
+    } else out = npsum(prod) / wsum;
+    if (minCov > 0 && cnt / C + 1e-12 < minCov) return NaN;
+    return out;
+  }
+  // ranks as scipy.stats.rankdata(-s, method='min', nan_policy='omit'): 1 = highest, ties share the lowest
+  function rankMin(s) {
+    var idx = [], r = new Array(s.length).fill(null);
+    for (var i = 0; i < s.length; i++) if (s[i] !== null && !isNaN(s[i])) idx.push(i);
+    idx.sort(function (a, b) { return s[b] - s[a] || a - b; });
+    for (var k = 0; k < idx.length; k++) r[idx[k]] = (k > 0 && s[idx[k]] === s[idx[k - 1]]) ? r[idx[k - 1]] : k + 1;
+    return r;
+  }
+  function normWeights(v) { var s = npsum(v); return v.map(function (x) { return x / s; }); }
+  function recompute() {
+    var P = RW.pillars, w = normWeights(S.w.map(Number)), method = RW.exact ? RW.method : 'arithmetic';
+    var sc = [], rk = [];
+    for (var ti = 0; ti < T; ti++) {
+      var row = new Array(N);
+      for (var n = 0; n < N; n++) row[n] = aggregate(method, P.map(function (p) { return D.scores[p][ti][n]; }), w, RW.min_coverage);
+      sc.push(row); rk.push(rankMin(row));
+    }
+    S.rwScores = sc; S.rwRanks = rk;
+  }
+  function curScore(ti, n) { return S.rwOn ? S.rwScores[ti][n] : D.scores[D.root][ti][n]; }
+  function curRank(ti, n) { return S.rwOn ? S.rwRanks[ti][n] : D.ranks[D.root][ti][n]; }
+
+  /* ---------------------------------------------------------------------------------- flags */
+  var FLAG = { imputed: {}, treated: {} }; // key "t,n" -> [k...]
+  ['imputed', 'treated'].forEach(function (kind) {
+    D.flags[kind].forEach(function (f) { var key = f[0] + ',' + f[1]; (FLAG[kind][key] = FLAG[kind][key] || []).push(f); });
+  });
+  function cellFlag(ti, n, k) {
+    var out = [];
+    ['imputed', 'treated'].forEach(function (kind) {
+      (FLAG[kind][ti + ',' + n] || []).forEach(function (f) { if (f[2] === k) out.push([kind, f[3]]); });
+    });
+    return out;
+  }
+
+  /* ------------------------------------------------------------------------------- layout */
+  var app = document.getElementById('app');
+  var SECS = [];
+  function render() {
+    document.documentElement.lang = S.lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = (S.lang === 'zh' ? D.title.zh : D.title.en) + ' · dcindex';
+    FONT = getComputedStyle(document.documentElement).getPropertyValue('--sans') || FONT;
+    clear(app);
+    app.appendChild(masthead());
+    var main = h('div', { id: 'main' });
+    app.appendChild(main);
+    app.appendChild(h('div', { id: 'profile' }));
+    main.appendChild(hero());
+    SECS = [
+      ['ranking', 'nav_rank', secRanking], ['map', 'nav_map', secMap], ['trend', 'nav_trend', secTrend],
+      ['pattern', 'nav_pattern', secPattern], ['uncertainty', 'nav_unc', secUncertainty], ['explain', 'nav_explain', secExplain],
+      ['framework', 'nav_fw', secFramework], ['quality', 'nav_quality', secQuality], ['method', 'nav_method', secMethod]
+    ];
+    if (D.plan) SECS.splice(6, 0, ['plan', 'nav_plan', secPlan]);
+    main.appendChild(toc());
+    SECS.forEach(function (s) {
+      var el = h('section', { class: 'sec', id: 'sec-' + s[0] }, h('div', { class: 'wrap' }));
+      main.appendChild(el);
+      s[2](el.firstChild);
+    });
+    main.appendChild(h('footer', null, h('div', { class: 'wrap' }, h('p', null, t('footer', D.provenance.version)),
+      h('p', null, t('m_lic_text')))));
+    route();
+  }
+  function rerender(id) {
+    var s = SECS.filter(function (x) { return x[0] === id; })[0];
+    var el = document.getElementById('sec-' + id);
+    if (!s || !el) return;
+    clear(el.firstChild); s[2](el.firstChild);
+  }
+
+  function masthead() {
+    function lb(code, text) {
+      return h('button', { 'aria-pressed': S.lang === code ? 'true' : 'false', 'data-lang': code, onclick: function () { setLang(code); } }, text);
+    }
+    return h('header', { class: 'masthead' }, h('div', { class: 'wrap' },
+      h('div', { class: 'brand' }, h('b', null, 'dcindex'), ' · ', t('kicker')),
+      h('div', { class: 'langs', role: 'group', 'aria-label': 'language' }, lb('zh', '中文'), lb('en', 'EN'))));
+  }
+  function setLang(l) {
+    if (l === S.lang) return;
+    var y = window.scrollY; S.lang = l; render(); window.scrollTo(0, y);
+  }
+
+  function hero() {
+    var desc = D.description || {};
+    var dek = S.lang === 'zh' ? (desc.zh || desc.en) : (desc.en || desc.zh);
+    var nInd = D.indicators.length;
+    var span = T > 1 ? YEARS[0] + '–' + YEARS[T - 1] : String(YEARS[0]);
+    return h('div', { class: 'wrap' }, h('div', { class: 'hero' },
+      h('p', { class: 'kicker' }, (S.lang === 'zh' ? desc.name_zh : desc.name_en) || t('kicker')),
+      h('h1', { id: 'title' }, S.lang === 'zh' ? D.title.zh : D.title.en),
+      dek ? h('p', { class: 'dek' }, dek) : null,
+      h('div', { class: 'meta' }, h('span', null, h('b', null, t('units_n', N))), h('span', null, h('b', null, span)),
+        h('span', null, t('ind_n', nInd, D.pillars.length)), h('span', null, t('version', D.provenance.version)))),
+      findings());
+  }
+
+  function findings() {
+    var out = [], ti = T - 1, sc = D.scores[D.root][ti], rk = D.ranks[D.root][ti];
+    var order = CODES.map(function (_, i) { return i; }).filter(function (i) { return rk[i] != null; })
+      .sort(function (a, b) { return rk[a] - rk[b]; });
+    if (order.length) {
+      var a = order[0], z = order[order.length - 1];
+      out.push(t('f_leader', YEARS[ti], uname(a), fmt(sc[a]), uname(z), fmt(sc[z])));
+    }
+    if (T > 1) {
+      var r0 = D.ranks[D.root][0], best = null, worst = null;
+      for (var i = 0; i < N; i++) {
+        if (r0[i] == null || rk[i] == null) continue;
+        var d = r0[i] - rk[i];
+        if (best === null || d > best[1]) best = [i, d];
+        if (worst === null || d < worst[1]) worst = [i, d];
+      }
+      if (best && best[1] > 0) out.push(t('f_climb', YEARS[0], uname(best[0]), best[1], uname(worst[0]), -worst[1]));
+    }
+    var P = D.pattern && D.pattern.groups && S.grp && D.pattern.groups[S.grp] && D.pattern.groups[S.grp][D.root];
+    if (P && P.group_stats) {
+      var gs = P.group_stats, last = [];
+      for (var j = 0; j < gs.year.length; j++) if (gs.year[j] === YEARS[ti]) last.push([gs.group[j], gs.mean[j]]);
+      last.sort(function (a, b) { return b[1] - a[1]; });
+      if (last.length > 1 && last[last.length - 1][1] > 0) {
+        var hi = last[0], lo = last[last.length - 1];
+        out.push(t('f_gap', gcolname(S.grp), glabel(S.grp, hi[0]), fmt(hi[1]), glabel(S.grp, lo[0]), fmt(lo[1]), fmt(hi[1] / lo[1], 1)));
+      }
+    }
+    var NL = D.pattern && D.pattern.nodes && D.pattern.nodes[D.root];
+    if (NL && NL.inequality && T > 1) {
+      var q = NL.inequality, gi = [];
+      for (j = 0; j < q.year.length; j++) if (q.measure[j] === 'gini' && q.weighted[j] === false) gi.push([q.year[j], q.value[j]]);
+      gi.sort(function (a, b) { return a[0] - b[0]; });
+      if (gi.length > 1) {
+        var g0 = gi[0], g1 = gi[gi.length - 1], dd = g1[1] - g0[1];
+        out.push(t('f_gini', g0[0], fmt(g0[1], 3), Math.abs(dd) < 0.005 ? t('f_flat') : dd > 0 ? t('f_rise') : t('f_fall'), g1[0], fmt(g1[1], 3)));
+      }
+    }
+    if (P && P.results && P.results.dagum) {
+      var dg = P.results.dagum;
+      out.push(t('f_dagum', dg.year, pct(dg.Gnb_share), gcolname(S.grp)));
+    }
+    if (NL && NL.moran) {
+      var mo = NL.moran, m = mo.year.length - 1;
+      if (m >= 0 && mo.I[m] != null) {
+        var p = mo.p_sim ? mo.p_sim[m] : mo.p_norm[m];
+        out.push(t('f_moran', mo.year[m], fmt(mo.I[m], 2), fmt(p, 3), p <= 0.05 && mo.I[m] > 0 ? t('f_cluster') : t('f_nocluster')));
+      }
+    }
+    var c = D.flags.counts || {};
+    if ((c.imputed_cells || 0) + (c.treated_cells || 0) > 0) out.push(t('f_flags', c.imputed_cells || 0, c.treated_cells || 0));
+    if (D.warnings.length) out.push(t('f_warn', D.warnings.length));
+    return h('div', { class: 'findings', id: 'findings' }, h('h2', null, t('findings')),
+      h('ul', null, out.map(function (s) { return h('li', null, s); })));
+  }
+
+  function toc() {
+    var years = YEARS.map(function (y, i) { return [i, String(y)]; });
+    return h('div', { class: 'toc' }, h('div', { class: 'wrap' },
+      h('nav', { 'aria-label': 'sections' }, SECS.map(function (s) { return h('a', { href: '#sec-' + s[0] }, t(s[1])); })),
+      T > 1 ? ctl(t('year'), sel(years, S.yi, function (v) { S.yi = +v; yearChanged(); }, t('year'))) : null));
+  }
+  function yearChanged() { ['ranking', 'map', 'pattern'].forEach(rerender); }
+
+  /* ------------------------------------------------------------------------------ ranking */
+  function groupOf(n) { return S.grp ? D.units.groups[S.grp][n] : null; }
+  function secRanking(root) {
+    add(root, [h('h2', null, t('rank_h', YEARS[S.yi])), h('p', { class: 'lede' }, t('rank_lede'))]);
+    var controls = h('div', { class: 'controls' });
+    var q = h('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search'), value: S.q, id: 'rank-search' });
+    q.addEventListener('input', function () { S.q = q.value; fillTable(); });
+    controls.appendChild(q);
+    if (D.group_defs.length) {
+      controls.appendChild(ctl(t('grouping'), sel(D.group_defs.map(function (g) { return [g.col, g[S.lang]]; }), S.grp,
+        function (v) { S.grp = v; S.gf = ''; rerender('ranking'); rerender('pattern'); }, t('grouping'))));
+      var g = D.group_defs.filter(function (x) { return x.col === S.grp; })[0];
+      controls.appendChild(sel([['', t('all_groups')]].concat(g.values.map(function (v) { return [v.v, v[S.lang]]; })), S.gf,
+        function (v) { S.gf = v; fillTable(); }, t('col_group')));
+    }
+    var box = h('div', { class: 'tablebox' });
+    var grid = h('div', { class: 'grid-rank' }, h('div', null, controls, box), rwPanel());
+    root.appendChild(grid);
+    var unc = uncRanks();
+    function fillTable() {
+      clear(box);
+      var ti = S.yi, cols = [['rank', t('col_rank')], ['chg', t('col_chg')], ['unit', t('col_unit')]];
+      if (S.grp) cols.push(['group', t('col_group')]);
+      cols.push(['score', t('col_score')]);
+      if (S.rwOn) cols.push(['pub', t('col_pub')]);
+      if (unc) cols.push(['ci', t('col_ci')]);
+      D.pillars.forEach(function (p) { cols.push(['p:' + p, nlabel(p)]); });
+      var rows = [];
+      for (var n = 0; n < N; n++) {
+        if (S.gf && groupOf(n) !== S.gf) continue;
+        if (S.q) {
+          var qq = S.q.toLowerCase();
+          if (D.units.zh[n].toLowerCase().indexOf(qq) < 0 && D.units.en[n].toLowerCase().indexOf(qq) < 0 && CODES[n].indexOf(qq) < 0) continue;
+        }
+        rows.push(n);
+      }
+      var prevRank = function (n) {
+        if (ti === 0) return null;
+        return S.rwOn ? S.rwRanks[ti - 1][n] : D.ranks[D.root][ti - 1][n];
+      };
+      var keyf = {
+        rank: function (n) { var r = curRank(ti, n); return r == null ? 1e9 : r; },
+        chg: function (n) { var a = prevRank(n), b = curRank(ti, n); return a == null || b == null ? -1e9 : a - b; },
+        unit: function (n) { return uname(n); }, group: function (n) { return glabel(S.grp, groupOf(n)); },
+        score: function (n) { var s = curScore(ti, n); return s == null || isNaN(s) ? -1e18 : s; },
+        pub: function (n) { var b = curRank(ti, n), a = D.ranks[D.root][ti][n]; return a == null || b == null ? -1e9 : a - b; },
+        ci: function (n) { return unc && unc[n] ? unc[n][0] : 1e9; }
+      };
+      var kf = S.sortKey.slice(0, 2) === 'p:' ? (function (p) { return function (n) { var v = D.scores[p][ti][n]; return v == null ? -1e18 : v; }; })(S.sortKey.slice(2)) : keyf[S.sortKey] || keyf.rank;
+      var numeric = S.sortKey !== 'unit' && S.sortKey !== 'group';
+      var dir = S.sortDir;
+      rows.sort(function (a, b) {
+        var x = kf(a), y = kf(b), c = numeric ? x - y : String(x).localeCompare(String(y), S.lang === 'zh' ? 'zh-CN' : 'en');
+        if (S.sortKey === 'score' || S.sortKey === 'chg' || S.sortKey === 'pub' || S.sortKey.slice(0, 2) === 'p:') c = -c;
+        return (c * dir) || (keyf.rank(a) - keyf.rank(b)) || (a - b);
+      });
+      var maxScore = 0, minScore = 0;
+      for (var i = 0; i < N; i++) { var s0 = curScore(ti, i); if (s0 > maxScore) maxScore = s0; if (s0 < minScore) minScore = s0; }
+      var pmax = {};
+      D.pillars.forEach(function (p) { var m = 0; D.scores[p][ti].forEach(function (v) { if (v > m) m = v; }); pmax[p] = m || 1; });
+      var thead = h('thead', null, h('tr', null, cols.map(function (c) {
+        var sorted = S.sortKey === c[0];
+        return h('th', { scope: 'col', 'aria-sort': sorted ? (S.sortDir === 1 ? 'ascending' : 'descending') : null, 'data-key': c[0] },
+          h('button', { onclick: function () { if (S.sortKey === c[0]) S.sortDir = -S.sortDir; else { S.sortKey = c[0]; S.sortDir = 1; } fillTable(); } }, c[1]));
+      })));
+      var tb = h('tbody', null);
+      rows.forEach(function (n) {
+        var r = curRank(ti, n), pr = prevRank(n), s = curScore(ti, n);
+        var tr = h('tr', { 'data-unit': CODES[n] });
+        tr.appendChild(h('td', { class: 'rk' }, r == null ? '–' : String(r)));
+        tr.appendChild(h('td', null, chg(pr, r)));
+        var nm = h('td', null, h('a', { href: '#unit=' + encodeURIComponent(CODES[n]), class: 'uname' }, uname(n)));
+        var fi = (FLAG.imputed[ti + ',' + n] || []).length, ft = (FLAG.treated[ti + ',' + n] || []).length;
+        if (fi + ft) nm.appendChild(h('span', { class: 'flagdot', title: t('flags_title', fi, ft) }, '⚑ ' + (fi + ft)));
+        tr.appendChild(nm);
+        if (S.grp) tr.appendChild(h('td', { class: 'gtag' }, glabel(S.grp, groupOf(n))));
+        var bar = h('span', { class: 'bar' + (S.rwOn ? ' rw' : '') }, h('i'));
+        bar.firstChild.style.width = (s == null || isNaN(s) || maxScore <= minScore ? 0 : Math.max(0, 100 * (s - Math.min(0, minScore)) / (maxScore - Math.min(0, minScore)))) + '%';
+        tr.appendChild(h('td', { class: 'num' }, h('span', { class: 'sc' }, fmt(s)), bar));
+        if (S.rwOn) { var p0 = D.ranks[D.root][ti][n]; tr.appendChild(h('td', null, chg(p0, r))); }
+        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? unc[n][0] + '–' + unc[n][1] : '–'));
+        D.pillars.forEach(function (p) {
+          var v = D.scores[p][ti][n], sp = h('span', { class: 'heat' }, fmt(v));
+          if (v != null) { var a = Math.max(0, Math.min(1, v / pmax[p])); sp.style.background = 'rgba(31,92,153,' + (0.06 + 0.34 * a).toFixed(3) + ')'; }
+          tr.appendChild(h('td', { class: 'cell' }, sp));
+        });
+        tb.appendChild(tr);
+      });
+      box.appendChild(h('table', { class: 'rank', id: 'rank-table' }, h('caption', { class: 'vh' }, t('rank_h', YEARS[ti])), thead, tb));
+    }
+    root._fill = fillTable;
+    fillTable();
+  }
+  function chg(prev, cur) {
+    if (prev == null && cur != null) return h('span', { class: 'chg same' }, S.yi === 0 ? '' : t('new_entry'));
+    if (prev == null || cur == null) return '';
+    var d = prev - cur;
+    if (d > 0) return h('span', { class: 'chg up', title: t('up') }, '▲' + d);
+    if (d < 0) return h('span', { class: 'chg down', title: t('down') }, '▼' + (-d));
+    return h('span', { class: 'chg same', title: t('nochg') }, '–');
+  }
+  function uncRanks() { // [[lo, hi] per unit] from an uncertainty result, when present
+    var U = D.uncertainty_view;
+    if (!U || !U.rank_interval) return null;
+    var out = new Array(N).fill(null);
+    U.rank_interval.forEach(function (r) { if (IDX[r[0]] !== undefined) out[IDX[r[0]]] = [r[1], r[2]]; });
+    return out;
+  }
+
+  function rwPanel() {
+    var P = RW.pillars, method = RW.exact ? RW.method : RW.method;
+    var methodName = RW.method === 'arithmetic' ? t('arith') : RW.method === 'geometric' ? t('geom') : RW.method;
+    var status = h('div', { class: 'status', id: 'rw-status', 'aria-live': 'polite' });
+    var vals = [];
+    function update() {
+      var same = S.w.every(function (v, i) { return Number(v) === RW.slider[i]; });
+      var tot = npsum(S.w.map(Number));
+      vals.forEach(function (b, i) { b.textContent = tot > 0 ? t('rw_share', fmt(100 * S.w[i] / tot, 0)) : '–'; });
+      if (same || !(tot > 0)) { S.rwOn = false; status.textContent = t('rw_status_pub'); }
+      else {
+        recompute(); S.rwOn = true;
+        var moved = 0, ti = S.yi;
+        for (var n = 0; n < N; n++) if (S.rwRanks[ti][n] !== D.ranks[D.root][ti][n]) moved++;
+        status.textContent = t('rw_status_new', moved);
+      }
+      var sec = document.getElementById('sec-ranking');
+      if (sec && sec.firstChild._fill) sec.firstChild._fill();
+    }
+    var sliders = P.map(function (p, i) {
+      var v = h('b', null, '');
+      vals.push(v);
+      var inp = h('input', { type: 'range', min: 0, max: 100, step: 1, value: S.w[i], 'data-pillar': p, 'aria-label': nlabel(p) });
+      inp.addEventListener('input', function () { S.w[i] = Number(inp.value); update(); });
+      return h('div', { class: 'slider' }, h('label', null, h('span', null, nlabel(p)), v), inp);
+    });
+    var panel = h('aside', { class: 'panel rw', id: 'reweight' },
+      h('h3', null, t('rw_h')), h('p', { class: 'sub' }, t('rw_lede')),
+      h('span', { class: 'pill ' + (RW.exact ? 'exact' : 'approx'), id: 'rw-mode' }, RW.exact ? t('rw_exact', methodName) : t('rw_approx', methodName)),
+      sliders,
+      h('div', { class: 'btns' },
+        h('button', { class: 'btn', id: 'rw-reset', onclick: function () { S.w = RW.slider.slice(); syncSliders(); update(); } }, t('rw_reset')),
+        h('button', { class: 'btn', id: 'rw-equal', onclick: function () { S.w = P.map(function () { return 50; }); syncSliders(); update(); } }, t('rw_equal'))),
+      status);
+    function syncSliders() { panel.querySelectorAll('input[type=range]').forEach(function (el, i) { el.value = S.w[i]; }); }
+    setTimeout(function () { var tot = npsum(S.w.map(Number)); vals.forEach(function (b, i) { b.textContent = t('rw_share', fmt(100 * S.w[i] / tot, 0)); });
+      status.textContent = S.rwOn ? status.textContent : t('rw_status_pub'); if (S.rwOn) update(); }, 0);
+    void method;
+    return panel;
+  }
+
+  /* ---------------------------------------------------------------------------------- map */
+  var MAPS = {};
+  function decodeRings(list, q) {
+    return list.map(function (flat) {
+      var pts = [], x = 0, y = 0;
+      for (var i = 0; i < flat.length; i += 2) { x += flat[i]; y += flat[i + 1]; pts.push([x / q, y / q]); }
+      return pts;
+    });
+  }
+  function ensureMap() {
+    if (MAPS.units !== undefined) return MAPS.units;
+    var M = D.map;
+    if (!M || M.error) { MAPS.units = null; return null; }
+    var feats = M.features.map(function (f) {
+      var polys = f.p.map(function (rings) { return decodeRings(rings, M.quant); });
+      return { type: 'Feature', properties: { name: f.code }, geometry: { type: 'MultiPolygon', coordinates: polys } };
+    });
+    E.registerMap('dc-units', { type: 'FeatureCollection', features: feats });
+    MAPS.units = 'dc-units';
+    MAPS.outlines = {};
+    Object.keys(M.outlines || {}).forEach(function (col) {
+      MAPS.outlines[col] = M.outlines[col].map(function (g) { return { group: g.group, lines: decodeRings(g.lines, M.quant) }; });
+    });
+    MAPS.prov = M.province_lines ? decodeRings(M.province_lines, M.quant) : null;
+    MAPS.names = {}; M.features.forEach(function (f) { MAPS.names[f.code] = f.name; });
+    return MAPS.units;
+  }
+  function mapOption(values, opts) {
+    // values: {code: number|string}; opts: {pieces, min, max, tip(code) -> lines, outline col}
+    var data = Object.keys(values).map(function (c) { return { name: c, value: values[c] }; });
+    var series = [{ type: 'map', map: 'dc-units', geoIndex: 0, data: data }];
+    var lineData = [];
+    if (MAPS.prov) MAPS.prov.forEach(function (l) { lineData.push({ coords: l, lineStyle: { width: 0.6, color: '#8d877c' } }); });
+    if (opts.outline && MAPS.outlines[opts.outline]) MAPS.outlines[opts.outline].forEach(function (g) {
+      g.lines.forEach(function (l) { lineData.push({ coords: l, lineStyle: { width: 2, color: '#1c1d21' } }); });
+    });
+    if (lineData.length) series.push({ type: 'lines', coordinateSystem: 'geo', polyline: true, silent: true, data: lineData,
+      lineStyle: { opacity: 0.9 }, z: 5, animation: false });
+    var vm = opts.pieces ? { type: 'piecewise', pieces: opts.pieces, left: 10, bottom: 20, itemWidth: 14, itemHeight: 10, textStyle: { color: '#4a4d55' }, seriesIndex: 0 }
+      : { type: 'continuous', min: opts.min, max: opts.max, inRange: { color: SEQ }, text: [fmt(opts.max), fmt(opts.min)], calculable: false,
+        left: 10, bottom: 20, itemHeight: 120, itemWidth: 12, textStyle: { color: '#4a4d55' }, seriesIndex: 0 };
+    return {
+      tooltip: tooltip(function (p) { if (p.seriesType !== 'map') return ''; return tip(opts.tip(p.name)); }),
+      visualMap: vm,
+      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1.1, top: 20, bottom: 20, aspectScale: 0.82,
+        itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.5 },
+        emphasis: { itemStyle: { areaColor: '#f2c14e' }, label: { show: false } }, select: { disabled: true }, label: { show: false } },
+      series: series
+    };
+  }
+  function secMap(root) {
+    add(root, [h('h2', null, t('map_h')), h('p', { class: 'lede' }, t('map_lede'))]);
+    if (!D.map) { root.appendChild(absent(D.map_reason === 'nogeo' ? t('map_nogeo') : t('map_none'))); return; }
+    if (D.map.error) { root.appendChild(absent(t('map_err', D.map.error))); return; }
+    var nodes = [D.root].concat(D.pillars).map(function (c) { return [c, nlabel(c)]; });
+    var outl = [['', t('none')]].concat(D.group_defs.filter(function (g) { return D.map.outlines[g.col]; }).map(function (g) { return [g.col, g[S.lang]]; }));
+    root.appendChild(h('div', { class: 'controls' },
+      ctl(t('node'), sel(nodes, S.mapNode, function (v) { S.mapNode = v; rerender('map'); }, t('node'))),
+      ctl(t('outline'), sel(outl, S.outline, function (v) { S.outline = v; rerender('map'); }, t('outline')))));
+    var ti = S.yi;
+    var el = chart('map', function () {
+      ensureMap();
+      var vals = {}, mn = Infinity, mx = -Infinity;
+      for (var n = 0; n < N; n++) {
+        var v = S.mapNode === D.root ? curScore(ti, n) : D.scores[S.mapNode][ti][n];
+        if (v == null || isNaN(v)) continue;
+        vals[CODES[n]] = v; if (v < mn) mn = v; if (v > mx) mx = v;
+      }
+      if (!(mx > mn)) { mn = mn === Infinity ? 0 : mn; mx = mn + 1; }
+      return mapOption(vals, { min: mn, max: mx, outline: S.outline, tip: function (code) {
+        var n = IDX[code];
+        if (n === undefined) return [MAPS.names[code] || code, t('no_data')];
+        var r = S.mapNode === D.root ? curRank(ti, n) : D.ranks[S.mapNode][ti][n];
+        var v = vals[code];
+        return [uname(n), nlabel(S.mapNode) + ': ' + fmt(v), t('rank_of', r == null ? '–' : r) + ' / ' + N];
+      } });
+    });
+    el.setAttribute('aria-label', t('map_h') + ' ' + nlabel(S.mapNode) + ' ' + YEARS[ti]);
+    el._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
+    root.appendChild(h('figure', { class: 'fig' }, el, h('figcaption', null,
+      nlabel(S.mapNode) + ', ' + YEARS[ti] + '. ' + t('map_cov', D.map.coverage[0], D.map.coverage[1]) + '. ' + t('map_src'))));
+  }
+
+  /* ------------------------------------------------------------------------------- trends */
+  function secTrend(root) {
+    add(root, [h('h2', null, t('trend_h')), h('p', { class: 'lede' }, t('trend_lede'))]);
+    if (T < 2) { root.appendChild(absent(t('trend_one'))); return; }
+    var opts = CODES.map(function (c, i) { return [c, uname(i)]; }).sort(function (a, b) { return a[1].localeCompare(b[1], S.lang === 'zh' ? 'zh-CN' : 'en'); });
+    root.appendChild(h('div', { class: 'controls' }, ctl(t('highlight'), sel([['', t('none')]].concat(opts), S.hl, function (v) { S.hl = v; rerender('trend'); }, t('highlight')))));
+    var el = chart('tall', function () {
+      var R = D.ranks[D.root], last = R[T - 1];
+      var top = CODES.map(function (_, i) { return i; }).filter(function (i) { return last[i] != null; })
+        .sort(function (a, b) { return last[a] - last[b]; }).slice(0, 10);
+      var hl = S.hl ? IDX[S.hl] : -1, series = [];
+      var ci = 0;
+      for (var n = 0; n < N; n++) {
+        var isTop = top.indexOf(n) >= 0, isHl = n === hl;
+        var col = isHl ? '#b4441b' : isTop ? PAL[top.indexOf(n) % PAL.length] : '#cfc9bf';
+        series.push({ type: 'line', name: CODES[n], data: R.map(function (r) { return r[n]; }), symbol: isTop || isHl ? 'circle' : 'none',
+          symbolSize: 6, showSymbol: isTop || isHl, z: isHl ? 4 : isTop ? 3 : 1, connectNulls: false, silent: !(isTop || isHl) && N > 60,
+          lineStyle: { width: isHl ? 3.5 : isTop ? 2.4 : 1, color: col, opacity: isTop || isHl ? 1 : 0.7 }, itemStyle: { color: col },
+          emphasis: { focus: 'series', lineStyle: { width: 3.5 } },
+          endLabel: { show: isTop || isHl, formatter: (function (name) { return function () { return name; }; })(uname(n)), color: col, fontWeight: 600, fontSize: 12 } });
+        ci++;
+      }
+      return {
+        grid: baseGrid({ right: 120, left: 40 }),
+        tooltip: tooltip(function (p) { var n = IDX[p.seriesName]; return tip([uname(n), YEARS[p.dataIndex] + ': ' + t('rank_of', p.value)]); }),
+        xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }),
+        yAxis: axis({ type: 'value', inverse: true, min: 1, max: N, interval: N > 60 ? 20 : N > 20 ? 5 : 1 }),
+        labelLayout: { moveOverlap: 'shiftY' },
+        series: series
+      };
+    });
+    el.setAttribute('aria-label', t('trend_h'));
+    el._click = function (p) { if (IDX[p.seriesName] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.seriesName); };
+    root.appendChild(h('figure', { class: 'fig' }, el));
+  }
+
+  /* ------------------------------------------------------------------------------ pattern */
+  function rows(f, pred) { var out = [], k = Object.keys(f), n = f[k[0]].length; for (var i = 0; i < n; i++) { var r = {}; k.forEach(function (c) { r[c] = f[c][i]; }); if (!pred || pred(r)) out.push(r); } return out; }
+  function secPattern(root) {
+    add(root, [h('h2', null, t('pat_h')), h('p', { class: 'lede' }, t('pat_lede'))]);
+    var PT = D.pattern;
+    if (!PT) { root.appendChild(absent(t('pat_absent'))); return; }
+    (PT.errors || []).forEach(function (e) { root.appendChild(h('div', { class: 'warn' }, t('err_read', e))); });
+    var grps = Object.keys(PT.groups);
+    if (!grps.length) { root.appendChild(absent(t('pat_absent'))); return; }
+    var g = PT.groups[S.grp] ? S.grp : grps[0];
+    var nodesAvail = Object.keys(PT.groups[g]);
+    var node = PT.groups[g][S.patNode] ? S.patNode : (PT.groups[g][D.root] ? D.root : nodesAvail[0]);
+    root.appendChild(h('div', { class: 'controls' },
+      ctl(t('grouping'), sel(grps.map(function (x) { return [x, gcolname(x)]; }), g, function (v) { S.grp = v; rerender('pattern'); rerender('ranking'); }, t('grouping'))),
+      ctl(t('node'), sel(nodesAvail.map(function (c) { return [c, nlabel(c)]; }), node, function (v) { S.patNode = v; rerender('pattern'); }, t('node')))));
+    var P = PT.groups[g][node], NL = PT.nodes[node] || {};
+    var grid = h('div', { class: 'grid2' });
+    root.appendChild(grid);
+    // group means
+    grid.appendChild(fig(t('grad_h'), t('grad_sub', nlabel(node)), P.group_stats ? chart('', function () { return gradOption(P.group_stats, g); }) : absent(t('absent_generic', t('grad_h')))));
+    // inequality
+    grid.appendChild(fig(t('ineq_h'), t('ineq_sub'), NL.inequality ? chart('', function () { return ineqOption(NL.inequality); }) : absent(t('absent_generic', t('ineq_h')))));
+    // dagum
+    grid.appendChild(fig(t('dagum_h'), t('dagum_sub'), P.dagum_components ? chart('', function () { return dagumOption(P.dagum_components, P.dagum_ci); }) : absent(t('absent_generic', t('dagum_h')))));
+    // kde
+    grid.appendChild(fig(t('kde_h'), t('kde_sub'), NL.kde_density ? chart(T > 6 ? 'tall' : '', function () { return kdeOption(NL.kde_density); }) : absent(t('absent_generic', t('kde_h')))));
+    // moran + lisa
+    var ti = S.yi, yr = YEARS[ti];
+    if (NL.lisa && NL.moran) {
+      var mo = rows(NL.moran, function (r) { return r.year === yr; })[0] || {};
+      grid.appendChild(fig(t('moran_h'), t('moran_sub', yr, fmt(mo.I, 3), fmt(mo.p_sim != null ? mo.p_sim : mo.p_norm, 3)),
+        NL.scatter && (NL.scatter.z || NL.scatter.from_lisa) ? chart('', function () { return moranOption(NL, ti, mo.I); }) : absent(t('absent_generic', t('moran_h')))));
+      var lisaEl = D.map && !D.map.error ? chart('', function () { ensureMap(); return lisaOption(NL.lisa, yr); }) : absent(D.map ? t('map_err', D.map.error) : t('map_none'));
+      if (lisaEl._make) lisaEl._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
+      grid.appendChild(fig(t('lisa_h'), t('lisa_sub', yr), lisaEl));
+    } else {
+      grid.appendChild(fig(t('moran_h'), '', absent(t('spatial_absent'))));
+      grid.appendChild(fig(t('lisa_h'), '', absent(t('spatial_absent'))));
+    }
+    // markov
+    var mk = P.results && (P.results.markov || null);
+    var shor = mk ? mk.shorrocks_mobility : (PT.groups[g][node].results || {}).markov;
+    grid.appendChild(fig(t('markov_h'), NL.markov_transitions ? t('markov_sub', fmt(mk ? mk.shorrocks_mobility : null, 3)) : '',
+      NL.markov_transitions ? chart('', function () { return markovOption(NL.markov_transitions, NL.markov_classes); }) : absent(T > 1 ? t('absent_generic', t('markov_h')) : t('markov_one'))));
+    void shor;
+    // gap trends + convergence text
+    var txt = h('div', null);
+    if (P.gap_trends) {
+      var gt = rows(P.gap_trends, function (r) { return r.measure === 'gap'; });
+      txt.appendChild(h('table', { class: 'plain' }, h('thead', null, h('tr', null, h('th', null, t('col_group')), h('th', null, YEARS[0] + ''), h('th', null, YEARS[T - 1] + ''), h('th', null, t('per_year')), h('th', null, ''))),
+        h('tbody', null, gt.map(function (r) {
+          return h('tr', null, h('td', null, glabel(g, r.group_a) + ' − ' + glabel(g, r.group_b)), h('td', { class: 'num' }, fmt(r.first)), h('td', { class: 'num' }, fmt(r.last)),
+            h('td', { class: 'num' }, r.slope == null ? '–' : fmt(r.slope, 2) + ' [' + fmt(r.ci_low, 2) + ', ' + fmt(r.ci_high, 2) + ']'), h('td', { class: 'gtag' }, verdict(r.verdict)));
+        }))));
+    }
+    grid.appendChild(fig(t('gaps_h'), '', txt.childNodes.length ? txt : absent(t('absent_generic', t('gaps_h')))));
+    var notes = (P.notes || []);
+    if (notes.length) root.appendChild(h('div', { class: 'note' }, h('b', null, t('notes_h') + ': '), notes.join(' · ')));
+  }
+  function fig(title, sub, body) { return h('figure', { class: 'fig' }, h('h3', null, title), sub ? h('p', { class: 'sub' }, sub) : null, body); }
+  function gradOption(gs, col) {
+    var groups = [], def = D.group_defs.filter(function (x) { return x.col === col; })[0];
+    var rs = rows(gs);
+    rs.forEach(function (r) { if (groups.indexOf(r.group) < 0) groups.push(r.group); });
+    if (def) groups.sort(function (a, b) { return def.values.findIndex(function (v) { return v.v === a; }) - def.values.findIndex(function (v) { return v.v === b; }); });
+    if (T < 2) {
+      var last = rs.slice().sort(function (a, b) { return b.mean - a.mean; });
+      return { grid: baseGrid({ left: 90 }), tooltip: tooltip(function (p) { var r = last[p.dataIndex]; return tip([glabel(col, r.group), t('col_score') + ': ' + fmt(r.mean), 'n = ' + r.n]); }),
+        xAxis: axis({ type: 'value' }), yAxis: axis({ type: 'category', inverse: true, data: last.map(function (r) { return glabel(col, r.group); }) }),
+        series: [{ type: 'bar', data: last.map(function (r, i) { return { value: r.mean, itemStyle: { color: PAL[groups.indexOf(r.group) % PAL.length] } }; }), barWidth: '55%',
+          label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value); }, color: '#4a4d55' } }] };
+    }
+    return { grid: baseGrid({ right: 100 }), labelLayout: { moveOverlap: 'shiftY' }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) {
+      return tip([String(ps[0].axisValue)].concat(ps.slice().sort(function (a, b) { return b.value - a.value; }).map(function (p) { return p.seriesName + ': ' + fmt(p.value); }))); } }),
+      xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }), yAxis: axis({ type: 'value', scale: false }),
+      series: groups.map(function (gname, i) {
+        return { type: 'line', name: glabel(col, gname), data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.group === gname; })[0]; return r ? r.mean : null; }),
+          lineStyle: { width: 2.6, color: PAL[i % PAL.length] }, itemStyle: { color: PAL[i % PAL.length] }, symbolSize: 5,
+          endLabel: { show: true, formatter: function (p) { return p.seriesName; }, color: PAL[i % PAL.length], fontWeight: 600 } };
+      }) };
+  }
+  function ineqOption(q) {
+    var ms = ['gini', 'theil_t', 'theil_l'], names = { gini: 'Gini', theil_t: 'Theil T', theil_l: 'Theil L' };
+    var rs = rows(q, function (r) { return r.weighted === false || r.weighted === 'False'; });
+    var cat = T < 2;
+    return { grid: baseGrid({ top: 40 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + fmt(p.value, 3); }))); } }),
+      xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: cat }), yAxis: axis({ type: 'value' }),
+      series: ms.map(function (m, i) {
+        return { type: cat ? 'bar' : 'line', name: names[m], data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.measure === m; })[0]; return r ? r.value : null; }),
+          lineStyle: { width: 2.4, color: PAL[i] }, itemStyle: { color: PAL[i] }, symbolSize: 5 };
+      }) };
+  }
+  function dagumOption(dc, ci) {
+    var rs = rows(dc), comps = ['Gw', 'Gnb', 'Gt'], cols = ['#7aa0c8', '#1f5c99', '#c9b9a3'];
+    var civ = ci ? rows(ci, function (r) { return r.stat === 'G'; }) : [];
+    var series = comps.map(function (c, i) {
+      return { type: 'bar', stack: 'g', name: t(c), barMaxWidth: 46, itemStyle: { color: cols[i] },
+        data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.component === c; })[0]; return r ? r.value : null; }) };
+    });
+    series.push({ type: 'line', name: t('G'), data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.component === 'G'; })[0]; return r ? r.value : null; }),
+      lineStyle: { width: 0 }, symbol: 'diamond', symbolSize: 9, itemStyle: { color: '#1c1d21' } });
+    return { grid: baseGrid({ top: 40 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' }, itemWidth: 12, itemHeight: 10 },
+      tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) {
+        var y = Number(ps[0].axisValue), c = civ.filter(function (r) { return r.year === y; })[0];
+        var tot = ps.filter(function (p) { return p.seriesType === 'line'; })[0];
+        return tip([String(y)].concat(ps.filter(function (p) { return p.seriesType === 'bar'; }).map(function (p) {
+          return p.seriesName + ': ' + fmt(p.value, 3) + (tot && tot.value ? ' (' + pct(p.value / tot.value) + ')' : ''); }),
+          tot ? [t('G') + ': ' + fmt(tot.value, 3) + (c ? ' [' + fmt(c.lower, 3) + ', ' + fmt(c.upper, 3) + ']' : '')] : [])); } }),
+      xAxis: axis({ type: 'category', data: YEARS.map(String) }), yAxis: axis({ type: 'value' }), series: series };
+  }
+  function kdeOption(kd) {
+    var rs = rows(kd), ys = YEARS.filter(function (y) { return rs.some(function (r) { return r.year === y; }); });
+    var step = ys.length > 12 ? Math.ceil(ys.length / 12) : 1;
+    ys = ys.filter(function (_, i) { return i % step === 0 || i === ys.length - 1; });
+    var mx = 0; rs.forEach(function (r) { if (r.density > mx) mx = r.density; });
+    var scale = ys.length > 1 ? 1.8 / mx : 1 / mx;
+    var series = ys.map(function (y, i) {
+      var off = ys.length - 1 - i, col = SEQ[Math.min(SEQ.length - 1, 3 + Math.round(5 * i / Math.max(1, ys.length - 1)))];
+      return { type: 'line', name: String(y), smooth: false, symbol: 'none', z: 10 + i,
+        data: rs.filter(function (r) { return r.year === y; }).map(function (r) { return [r.x, off + r.density * scale]; }),
+        lineStyle: { color: '#1c1d21', width: 1 }, areaStyle: { color: col, opacity: 0.92, origin: off } };
+    });
+    return { grid: baseGrid({ left: 52 }), tooltip: tooltip(function (p) { return tip([p.seriesName]); }),
+      xAxis: axis({ type: 'value', name: t('col_score'), nameLocation: 'middle', nameGap: 26 }),
+      yAxis: axis({ type: 'value', min: 0, max: ys.length + 1, interval: 1, splitLine: { show: false },
+        axisLabel: { color: '#55575d', formatter: function (v) { var i = ys.length - 1 - v; return ys[i] !== undefined ? String(ys[i]) : ''; } } }),
+      series: series };
+  }
+  function lisaCluster(lisa, yr) {
+    var m = {}; rows(lisa, function (r) { return r.year === yr; }).forEach(function (r) { m[r.unit] = r.cluster || r.quadrant; }); return m;
+  }
+  function moranOption(NL, ti, I) {
+    var yr = YEARS[ti], cl = lisaCluster(NL.lisa, yr), pts = [];
+    var sc = NL.scatter, lz = {};
+    if (sc.from_lisa) rows(NL.lisa, function (r) { return r.year === yr; }).forEach(function (r) { lz[r.unit] = [r.z, r.lag]; });
+    for (var n = 0; n < N; n++) {
+      var z = sc.from_lisa ? (lz[CODES[n]] || [])[0] : sc.z[ti][n], l = sc.from_lisa ? (lz[CODES[n]] || [])[1] : sc.lag[ti][n];
+      if (z == null || l == null) continue;
+      pts.push({ value: [z, l], name: CODES[n], itemStyle: { color: LISA[cl[CODES[n]] || 'ns'], borderColor: '#fff', borderWidth: 0.5 } });
+    }
+    var ext = 0; pts.forEach(function (p) { ext = Math.max(ext, Math.abs(p.value[0]), Math.abs(p.value[1])); }); ext = Math.ceil(ext * 1.1 * 2) / 2 || 1;
+    return { grid: baseGrid(), tooltip: tooltip(function (p) { if (p.seriesType !== 'scatter') return ''; var n = IDX[p.name]; return tip([uname(n), 'z = ' + fmt(p.value[0], 2), 'Wz = ' + fmt(p.value[1], 2), t(cl[p.name] || 'ns')]); }),
+      xAxis: axis({ type: 'value', min: -ext, max: ext, name: 'z', nameLocation: 'middle', nameGap: 24 }),
+      yAxis: axis({ type: 'value', min: -ext, max: ext, name: 'Wz' }),
+      series: [{ type: 'scatter', symbolSize: N > 100 ? 6 : 10, data: pts,
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#9a948a', type: 'solid', width: 1 }, label: { show: false }, data: [{ xAxis: 0 }, { yAxis: 0 }] } },
+        { type: 'line', silent: true, symbol: 'none', data: I == null ? [] : [[-ext, -ext * I], [ext, ext * I]], lineStyle: { color: '#b4441b', width: 2 } }] };
+  }
+  function lisaOption(lisa, yr) {
+    var cl = lisaCluster(lisa, yr), vals = {};
+    Object.keys(cl).forEach(function (c) { vals[c] = cl[c]; });
+    var order = ['HH', 'LL', 'HL', 'LH', 'ns'];
+    var data = {}; Object.keys(vals).forEach(function (c) { data[c] = order.indexOf(vals[c]); });
+    return mapOption(data, { outline: S.outline, pieces: order.map(function (k, i) { return { value: i, label: t(k), color: LISA[k] }; }),
+      tip: function (code) { var n = IDX[code]; if (n === undefined) return [MAPS.names[code] || code, t('no_data')]; return [uname(n), t(vals[code] || 'ns')]; } });
+  }
+  function markovOption(tr, classes) {
+    var rs = rows(tr), k = 0; rs.forEach(function (r) { k = Math.max(k, r.from_class + 1, r.to_class + 1); });
+    var labels = []; for (var i = 0; i < k; i++) labels.push(t('cls', i + 1));
+    return { grid: baseGrid({ left: 70, bottom: 50 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([labels[r.from_class] + ' → ' + labels[r.to_class], pct(r.prob, 1), 'n = ' + r.count]); }),
+      xAxis: axis({ type: 'category', data: labels, name: t('to_cls'), nameLocation: 'middle', nameGap: 30, splitArea: { show: false } }),
+      yAxis: axis({ type: 'category', data: labels, name: t('from_cls'), nameLocation: 'middle', nameGap: 58, nameRotate: 90, inverse: true }),
+      visualMap: { show: false, min: 0, max: 1, inRange: { color: ['#f7f4ee', '#93badd', '#1f5c99', '#0b3463'] } },
+      series: [{ type: 'heatmap', data: rs.map(function (r) { return { value: [r.to_class, r.from_class, r.prob], label: { color: r.prob > 0.45 ? '#ffffff' : '#1c1d21' } }; }),
+        label: { show: true, formatter: function (p) { return fmt(100 * p.value[2], 0) + '%'; }, fontSize: 13 },
+        itemStyle: { borderColor: '#faf8f4', borderWidth: 2 } }] };
+  }
+
+  /* ------------------------------------------------------------------- uncertainty / audit */
+  function capFiles(name, cap) {
+    var box = h('div', null, h('p', { class: 'sub' }, t('cap_files', name)));
+    if (cap.error) { box.appendChild(h('div', { class: 'warn' }, t('err_read', cap.error))); return box; }
+    Object.keys(cap.files || {}).forEach(function (f) {
+      var v = cap.files[f];
+      if (v && v.columns) {
+        var cols = v.columns, data = v.data, n = data[cols[0]] ? data[cols[0]].length : 0;
+        var tb = h('tbody');
+        for (var i = 0; i < Math.min(n, 50); i++) tb.appendChild(h('tr', null, cols.map(function (c) { var x = data[c][i]; return h('td', { class: typeof x === 'number' ? 'num' : null }, x == null ? '' : String(x)); })));
+        box.appendChild(h('details', null, h('summary', null, f + '.csv (' + v.n_rows + ')'), h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))), tb))));
+      } else {
+        box.appendChild(h('details', null, h('summary', null, f + '.json'), h('pre', { class: 'yaml' }, JSON.stringify(v, null, 2))));
+      }
+    });
+    return box;
+  }
+  function secUncertainty(root) {
+    add(root, [h('h2', null, t('unc_h')), h('p', { class: 'lede' }, t('unc_lede'))]);
+    if (!D.uncertainty) root.appendChild(absent(t('unc_absent'))); else root.appendChild(capFiles('uncertainty', D.uncertainty));
+    root.appendChild(h('div', { style: null }, ' '));
+    if (!D.audit) root.appendChild(absent(t('audit_absent'))); else root.appendChild(capFiles('audit', D.audit));
+  }
+  function secExplain(root) {
+    add(root, [h('h2', null, t('explain_h'))]);
+    if (!D.explain) root.appendChild(absent(t('explain_absent'))); else root.appendChild(capFiles('explain', D.explain));
+  }
+
+  /* ---------------------------------------------------------------------------- framework */
+  function secFramework(root) {
+    add(root, [h('h2', null, t('fw_h')), h('p', { class: 'lede' }, t('fw_lede'))]);
+    var kids = {}; D.nodes.forEach(function (n) { if (n.parent) (kids[n.parent] = kids[n.parent] || []).push(n.code); });
+    var top = D.nodes[0].level, tb = h('tbody');
+    var maxEff = 0; D.nodes.forEach(function (n) { if (n.code !== D.root) maxEff = Math.max(maxEff, n.eff_nom || 0, n.eff || 0); });
+    function wbar(v, cls, scale) { var b = h('span', { class: 'wbar ' + (cls || '') }); b.style.width = Math.round(80 * (v || 0) / (scale || 1)) + 'px'; return b; }
+    (function walk(code, depth) {
+      var n = NODE[code];
+      var tr = h('tr', { class: n.code === D.root ? 'l-top' : n.ind ? 'l-ind' : 'l-agg' });
+      var td = h('td', null, nlabel(code), h('span', { class: 'code' }, code));
+      td.style.paddingLeft = (8 + 22 * depth) + 'px';
+      tr.appendChild(td);
+      tr.appendChild(h('td', null, n.parent ? [wbar(n.w_nom, '', 1), pct(n.w_nom, 1) + (Math.abs((n.w_used || 0) - (n.w_nom || 0)) > 1e-6 ? ' → ' + pct(n.w_used, 1) : '')] : ''));
+      tr.appendChild(h('td', null, n.parent ? [wbar(n.eff_nom, 'eff', maxEff), pct(n.eff_nom, 1), ' / ', wbar(n.eff, 'used', maxEff), pct(n.eff, 1)] : '100%'));
+      tr.appendChild(h('td', null, n.parent ? wmethod(n.method) : ''));
+      tr.appendChild(h('td', null, n.ind ? (n.dir < 0 ? t('direction_neg') : t('direction_pos')) : ''));
+      tr.appendChild(h('td', { class: 'gtag' }, n.unit || ''));
+      tr.appendChild(h('td', { class: 'gtag' }, n.source || ''));
+      tb.appendChild(tr);
+      (kids[code] || []).forEach(function (c) { walk(c, depth + 1); });
+    })(D.root, 0);
+    void top;
+    root.appendChild(h('div', { class: 'scroll', style: null }, h('table', { class: 'tree', id: 'fw-tree' },
+      h('thead', null, h('tr', null, [t('fw_node'), t('fw_w'), t('fw_eff'), t('fw_method'), t('fw_dir'), t('fw_unit'), t('fw_src')].map(function (x) { return h('th', null, x); }))), tb)));
+  }
+
+  /* ------------------------------------------------------------------------------ quality */
+  function secQuality(root) {
+    add(root, [h('h2', null, t('q_h')), h('p', { class: 'lede' }, t('q_lede'))]);
+    var c = D.flags.counts || {};
+    root.appendChild(h('p', null, t('q_counts', c.cells, c.missing_raw, c.imputed_cells, c.treated_cells)));
+    var all = D.flags.imputed.map(function (f) { return ['imputed', f]; }).concat(D.flags.treated.map(function (f) { return ['treated', f]; }));
+    if (!all.length) { root.appendChild(absent(t('q_none'))); }
+    else {
+      all.sort(function (a, b) { return a[1][0] - b[1][0] || a[1][1] - b[1][1] || a[1][2] - b[1][2]; });
+      var tb = h('tbody');
+      all.forEach(function (x) {
+        var f = x[1], ind = D.indicators[f[2]], kind = x[0];
+        var kd = D.flags.kinds[ind] || {};
+        var note = kind === 'treated' ? treatName(kd[String(YEARS[f[0]])] || kd.pooled || kd.all || 'treated') : t('imputed');
+        tb.appendChild(h('tr', null, h('td', null, h('a', { href: '#unit=' + encodeURIComponent(CODES[f[1]]) }, uname(f[1]))), h('td', null, String(YEARS[f[0]])),
+          h('td', null, nlabel(ind)), h('td', { class: 'num' }, fmtg(D.value[f[0]][f[1]][f[2]])), h('td', { class: 'num' }, fmtg(f[3])),
+          h('td', null, h('span', { class: 'flagdot' }, '⚑ ' + note))));
+      });
+      root.appendChild(h('h3', null, t('q_cells') + ' (' + all.length + ')'));
+      root.appendChild(h('div', { class: 'scroll' }, h('table', { class: 'plain', id: 'flag-table' }, h('thead', null, h('tr', null,
+        [t('col_unit'), t('col_year'), t('col_ind'), t('col_orig'), t('col_used'), t('col_flag')].map(function (x) { return h('th', null, x); }))), tb)));
+    }
+    var tt = D.flags.treatment_table;
+    if (tt && tt.indicator && tt.indicator.length) {
+      var rs = rows(tt, function (r) { return r.treatment !== 'none'; });
+      if (rs.length) {
+        root.appendChild(h('h3', { style: null }, t('q_treat')));
+        root.appendChild(h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, [t('col_ind'), t('col_year'), t('col_flag'), 'n', 'skew', 'kurt', '→ skew', '→ kurt'].map(function (x) { return h('th', null, x); }))),
+          h('tbody', null, rs.map(function (r) {
+            return h('tr', null, h('td', null, nlabel(r.indicator)), h('td', null, String(r.year)), h('td', null, treatName(r.treatment + (r.side ? ' (' + r.side + ')' : ''))), h('td', { class: 'num' }, String(r.winsorised_points)),
+              h('td', { class: 'num' }, fmt(r.skew_before, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_before, 2)), h('td', { class: 'num' }, fmt(r.skew_after, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_after, 2)));
+          })))));
+      }
+    }
+  }
+
+  /* ------------------------------------------------------------------------------ methods */
+  function describeStep(step, spec) {
+    if (spec === true || spec === false) return String(spec);
+    if (!spec || typeof spec !== 'object') return String(spec);
+    var parts = [spec.method || ''];
+    Object.keys(spec).forEach(function (k) { if (k !== 'method' && k !== 'by_level' && k !== 'by_node') parts.push(k + '=' + JSON.stringify(spec[k])); });
+    if (spec.by_level) parts.push('by_level ' + JSON.stringify(spec.by_level));
+    if (spec.by_node) parts.push('by_node ' + JSON.stringify(spec.by_node));
+    return parts.join(', ');
+  }
+  function secMethod(root) {
+    add(root, [h('h2', null, t('m_h')), h('p', { class: 'lede' }, t('m_lede'))]);
+    var pv = D.provenance, g = h('div', { class: 'grid2' });
+    var steps = h('table', { class: 'kv' }, h('tbody', null, Object.keys(D.recipe).map(function (k) {
+      return h('tr', null, h('th', null, L['step_' + k] ? t('step_' + k) : k), h('td', null, describeStep(k, D.recipe[k])));
+    })));
+    g.appendChild(h('div', null, h('h3', null, t('m_recipe')), steps, h('pre', { class: 'yaml', id: 'recipe-yaml' }, D.recipe_yaml)));
+    var kv = [[t('m_version'), pv.version], [t('m_fp'), pv.data_fingerprint], [t('m_scores'), pv.scores_sha256]];
+    Object.keys(pv.inputs || {}).forEach(function (role) { var v = pv.inputs[role]; if (v && typeof v === 'object') kv.push([role + ': ' + (v.path || ''), v.sha256]); });
+    var prov = h('table', { class: 'kv', id: 'provenance' }, h('tbody', null, kv.map(function (r) { return h('tr', null, h('th', null, r[0]), h('td', { class: 'hash' }, r[1] == null ? '–' : String(r[1]))); })));
+    g.appendChild(h('div', null, h('h3', null, t('m_inputs')), prov,
+      h('div', { class: pv.reproduced ? 'note' : 'warn' }, h('b', null, t('m_repro') + ': '), pv.reproduced ? t('m_repro_ok') : t('m_repro_bad', pv.recorded_version || '?')),
+      D.warnings.length ? h('div', null, h('h3', null, t('m_warn')), D.warnings.map(function (w) { return h('div', { class: 'warn' }, w); })) : null,
+      h('h3', null, t('m_licence')), h('p', { class: 'sub' }, t('m_lic_text'))));
+    root.appendChild(g);
+  }
+
+  /* --------------------------------------------------------------------------------- plan */
+  function secPlan(root) {
+    add(root, [h('h2', null, t('plan_h'))]);
+    var PL = D.plan;
+    if (!PL) { root.appendChild(absent(t('plan_absent'))); return; }
+    if (PL.error) { root.appendChild(h('div', { class: 'warn' }, t('err_read', PL.error))); return; }
+    if (window.dcPlanView) window.dcPlanView(root, { D: D, h: h, t: t, chart: chart, fig: fig, fmt: fmt, absent: absent });
+    else root.appendChild(capFiles('plan', { files: PL.files || {} }));
+  }
+
+  /* ------------------------------------------------------------------------------ profile */
+  function route() {
+    var m = /^#unit=(.+)$/.exec(location.hash || '');
+    var prof = document.getElementById('profile');
+    if (!m) { if (document.body.classList.contains('profile-open')) { document.body.classList.remove('profile-open'); clear(prof); } return; }
+    var code = decodeURIComponent(m[1]);
+    document.body.classList.add('profile-open');
+    clear(prof); prof.appendChild(profile(code)); window.scrollTo(0, 0);
+  }
+  window.addEventListener('hashchange', route);
+  function contributions(n, t0, t1) {
+    // change of the index between years t0 and t1 broken down by pillar (see docs/report.md)
+    var P = D.pillars, method = RW.method, C = P.length;
+    var w = S.rwOn ? normWeights(S.w.map(Number)) : null;
+    function wts(ti) { return w || RW.used[ti]; }
+    function terms(ti) {
+      var ww = wts(ti), y = P.map(function (p) { return D.scores[p][ti][n]; }), wp = [];
+      for (var i = 0; i < C; i++) wp.push(y[i] == null ? 0 : ww[i]);
+      var s = npsum(wp);
+      return y.map(function (v, i) { return v == null ? 0 : (method === 'geometric' ? wp[i] / s * Math.log(v) : wp[i] / s * v); });
+    }
+    var a = terms(t0), b = terms(t1), I0 = curScore(t0, n), I1 = curScore(t1, n), dI = I1 - I0;
+    var c = P.map(function (_, i) { return b[i] - a[i]; });
+    if (method === 'geometric' && (S.rwOn ? RW.exact : true)) {
+      var dl = npsum(c); c = c.map(function (x) { return dl !== 0 ? dI * x / dl : 0; });
+    }
+    var rest = dI - npsum(c);
+    return { I0: I0, I1: I1, c: c, rest: Math.abs(rest) > 1e-9 * Math.max(1, Math.abs(I1)) ? rest : 0 };
+  }
+  function profile(code) {
+    var n = IDX[code], box = h('div', { class: 'wrap' });
+    var back = h('a', { href: '#sec-ranking', class: 'backlink', onclick: function (e) { e.preventDefault(); history.pushState('', document.title, location.pathname + location.search); route(); var s = document.getElementById('sec-ranking'); if (s) s.scrollIntoView(); } }, t('prof_back'));
+    box.appendChild(back);
+    if (n === undefined) { box.appendChild(absent(t('prof_unknown', code))); return box; }
+    var ti = S.yi, r = curRank(ti, n), s = curScore(ti, n);
+    var tags = D.group_defs.map(function (g) { var v = D.units.groups[g.col][n]; return v == null ? null : h('span', { class: 'pill' }, g[S.lang] + ': ' + glabel(g.col, v)); });
+    var order = CODES.map(function (_, i) { return i; }).filter(function (i) { return curRank(ti, i) != null; }).sort(function (a, b) { return curRank(ti, a) - curRank(ti, b) || a - b; });
+    var pos = order.indexOf(n);
+    var nav = h('div', { class: 'prof-nav' },
+      pos > 0 ? h('a', { href: '#unit=' + encodeURIComponent(CODES[order[pos - 1]]) }, t('prof_prev') + ' ' + uname(order[pos - 1])) : null,
+      pos >= 0 && pos < order.length - 1 ? h('a', { href: '#unit=' + encodeURIComponent(CODES[order[pos + 1]]) }, uname(order[pos + 1]) + ' ' + t('prof_next')) : null);
+    box.appendChild(h('div', { class: 'prof-head' },
+      h('div', null, h('p', { class: 'kicker' }, (S.lang === 'zh' ? D.title.zh : D.title.en) + ' · ' + YEARS[ti]), h('h1', { id: 'prof-name' }, uname(n)),
+        h('div', null, h('span', { class: 'pill' }, code), tags), nav),
+      h('div', { class: 'bignums' }, h('div', { class: 'bignum' }, h('b', null, r == null ? '–' : String(r)), h('span', null, t('prof_rank') + ' · ' + t('prof_of', N))),
+        h('div', { class: 'bignum' }, h('b', null, fmt(s)), h('span', null, t('prof_score'))))));
+    if (S.rwOn) box.appendChild(h('div', { class: 'note' }, t('rw_status_new', '…')));
+    var grid = h('div', { class: 'grid2' });
+    box.appendChild(grid);
+    // radar
+    var g0 = D.group_defs[0] ? D.group_defs[0].col : null, gv = g0 ? D.units.groups[g0][n] : null;
+    grid.appendChild(fig(t('prof_radar'), YEARS[ti] + '', chart('', function () {
+      var P = D.pillars, mx = 0;
+      P.forEach(function (p) { D.scores[p][ti].forEach(function (v) { if (v > mx) mx = v; }); });
+      function median(a) { a = a.filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }
+      var ser = [{ name: uname(n), value: P.map(function (p) { return D.scores[p][ti][n]; }), lineStyle: { width: 2.5, color: '#b4441b' }, itemStyle: { color: '#b4441b' }, areaStyle: { color: 'rgba(180,68,27,.15)' } },
+        { name: t('prof_median'), value: P.map(function (p) { return median(D.scores[p][ti]); }), lineStyle: { width: 1.5, color: '#7b7f88', type: 'dashed' }, itemStyle: { color: '#7b7f88' } }];
+      if (gv != null) ser.push({ name: t('prof_groupmean', glabel(g0, gv)), value: P.map(function (p) { var a = D.scores[p][ti].filter(function (_, i) { return D.units.groups[g0][i] === gv; }).filter(function (v) { return v != null; }); return a.length ? npsum(a) / a.length : null; }),
+        lineStyle: { width: 1.5, color: '#1f5c99' }, itemStyle: { color: '#1f5c99' } });
+      return { legend: { bottom: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(function (p) { return tip([p.name].concat(P.map(function (c, i) { return nlabel(c) + ': ' + fmt(p.value[i]); }))); }),
+        radar: { indicator: P.map(function (p) { return { name: nlabel(p), max: Math.ceil(mx / 10) * 10 || 100 }; }), radius: '70%', center: ['50%', '50%'],
+          axisName: { color: '#4a4d55', fontSize: 12 }, splitLine: { lineStyle: { color: '#e4ded3' } }, splitArea: { show: false } },
+        series: [{ type: 'radar', symbolSize: 4, data: ser }] };
+    })));
+    // strengths and weaknesses
+    var ind = D.indicators.map(function (c, k) { return { k: k, code: c, r: D.ranks[c][ti][n], v: D.norm[ti][n][k] }; }).filter(function (x) { return x.r != null; });
+    ind.sort(function (a, b) { return a.r - b.r || a.k - b.k; });
+    function swList(list, cls) { return h('ul', { class: 'sw ' + cls }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code)), h('span', null, t('rank_of', x.r) + ' / ' + N)); })); }
+    var nsw = Math.min(3, Math.floor(ind.length / 2)) || Math.min(1, ind.length);
+    grid.appendChild(h('div', null, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_sub', YEARS[ti])), swList(ind.slice(0, nsw), 'good'),
+      h('h3', { style: null }, t('prof_weak')), swList(ind.slice(Math.max(nsw, ind.length - nsw)).reverse(), 'bad')));
+    // waterfall
+    if (T > 1 && ti > 0) {
+      var t0 = 0, cb = contributions(n, t0, ti);
+      grid.appendChild(fig(t('prof_wf'), t('prof_wf_sub', YEARS[t0], YEARS[ti]), chart('', function () {
+        var labels = [t('prof_start', YEARS[t0])].concat(D.pillars.map(nlabel)), vals = cb.c.slice();
+        if (cb.rest) { labels.push(t('prof_wf_rest')); vals.push(cb.rest); }
+        labels.push(t('prof_start', YEARS[ti]));
+        var base = [0], delta = [{ value: cb.I0, itemStyle: { color: '#7b7f88' } }], acc = cb.I0;
+        vals.forEach(function (v) { base.push(v >= 0 ? acc : acc + v); delta.push({ value: Math.abs(v), itemStyle: { color: v >= 0 ? '#2a7b4f' : '#b3261e' }, signed: v }); acc += v; });
+        base.push(0); delta.push({ value: cb.I1, itemStyle: { color: '#1c1d21' } });
+        return { grid: baseGrid({ bottom: 60 }), tooltip: tooltip(function (p) { if (p.seriesIndex !== 1) return ''; var d = delta[p.dataIndex]; return tip([labels[p.dataIndex], d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 2) : fmt(d.value, 2)]); }),
+          xAxis: axis({ type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0, color: '#55575d' } }), yAxis: axis({ type: 'value', scale: true }),
+          series: [{ type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: base },
+            { type: 'bar', stack: 'w', data: delta, barMaxWidth: 48, label: { show: true, position: 'top', color: '#4a4d55', fontSize: 11,
+              formatter: function (p) { var d = delta[p.dataIndex]; return d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 1) : fmt(d.value, 1); } } }] };
+      })));
+    } else grid.appendChild(fig(t('prof_wf'), '', absent(t('prof_wf_one'))));
+    // trend
+    if (T > 1) grid.appendChild(fig(t('prof_trend'), '', chart('short', function () {
+      return { grid: baseGrid({ right: 50 }), tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + (p.seriesIndex ? p.value : fmt(p.value)); }))); } }),
+        legend: { top: 0, textStyle: { color: '#4a4d55' } },
+        xAxis: axis({ type: 'category', data: YEARS.map(String) }), yAxis: [axis({ type: 'value' }), axis({ type: 'value', inverse: true, min: 1, max: N, splitLine: { show: false } })],
+        series: [{ type: 'line', name: t('col_score'), data: YEARS.map(function (_, i) { return curScore(i, n); }), lineStyle: { width: 2.5, color: '#1f5c99' }, itemStyle: { color: '#1f5c99' } },
+          { type: 'line', name: t('col_rank'), yAxisIndex: 1, data: YEARS.map(function (_, i) { return curRank(i, n); }), lineStyle: { width: 1.5, color: '#b4441b', type: 'dashed' }, itemStyle: { color: '#b4441b' } }] };
+    })));
+    // indicator table
+    var tb = h('tbody');
+    D.indicators.forEach(function (c, k) {
+      var fl = cellFlag(ti, n, k), vv = D.value[ti][n][k];
+      var td = h('td', { class: 'num' }, fmtg(vv));
+      fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + ': ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
+      tb.appendChild(h('tr', { 'data-ind': c }, h('td', null, nlabel(c)), h('td', { class: 'gtag' }, nlabel(NODE[c].parent)), td,
+        h('td', { class: 'num' }, fmt(D.norm[ti][n][k])), h('td', { class: 'num' }, D.ranks[c][ti][n] == null ? '–' : D.ranks[c][ti][n] + ' / ' + N), h('td', { class: 'gtag' }, NODE[c].unit || '')));
+    });
+    box.appendChild(h('h3', { style: null }, t('prof_table')));
+    box.appendChild(h('table', { class: 'plain', id: 'prof-ind' }, h('thead', null, h('tr', null, [t('col_ind'), t('pillars'), t('col_value'), t('col_norm'), t('col_rank'), t('fw_unit')].map(function (x) { return h('th', null, x); }))), tb));
+    return box;
+  }
+
+  /* -------------------------------------------------------------------------------- start */
+  render();
+  window.dcReport = {
+    state: S, data: D,
+    renderAll: function () { document.querySelectorAll('.chart').forEach(draw); },
+    ranks: function (ti) { ti = ti === undefined ? S.yi : ti; return CODES.map(function (c, n) { return [c, curRank(ti, n), curScore(ti, n)]; }); },
+    charts: function () { return live.size; }
+  };
+  requestAnimationFrame(function () { window.dcReport.ready = true; document.documentElement.setAttribute('data-ready', '1'); });
+})();

@@ -1,0 +1,438 @@
+"""Assemble everything the report shows from a result folder into one JSON-able payload.
+
+The build itself is reloaded with :func:`dcindex.io.load_result` (which rebuilds from the saved inputs and
+checks that the recorded scores are reproduced); the other capabilities are read from the files they wrote
+into the folder (``pattern/``, ``audit/``, ``uncertainty/``, ``explain/``) and from a planner folder when one
+is given. A capability whose output is absent gets ``None``, and the report says so in its section.
+
+Numbers: the index and pillar scores keep full double precision (the browser recomputes the index from
+the pillar scores when weights are changed, and must match the Python build); numbers that are only
+displayed are rounded to a few significant digits to keep the file small. Floats are written by
+``json.dumps`` (shortest round-trip repr), so the payload is deterministic.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dcindex.errors import InputError
+
+#: Known group values -> Chinese labels (used when the units table has no ``<column>_zh`` column).
+GROUP_VALUE_ZH = {
+    "East": "东部", "Central": "中部", "West": "西部", "Northeast": "东北",
+    "North": "北方", "South": "南方",
+    "demand": "算力需求地", "supply": "算力供给地", "none": "非枢纽", "hub": "枢纽",
+}
+GROUP_COLUMN_LABELS = {
+    "region4": ("四大区域", "Four regions"), "north_south": ("南北", "North / South"),
+    "hub": ("东数西算角色", "East Data West Computing role"), "hub_node": ("算力枢纽节点", "Computing hub node"),
+    "province_code": ("省份", "Province"), "agglomeration": ("城市群", "Urban agglomeration"),
+    "dc_cluster": ("数据中心集群", "Data-centre cluster"), "dc_hub_node": ("算力枢纽节点", "Computing hub node"),
+}
+PREFERRED_GROUPS = ("region4", "north_south", "hub")
+NAME_COLUMNS = ("name", "name_zh", "name_en", "name_full", "pinyin", "short_zh", "name_en_full", "aliases")
+
+
+# ------------------------------------------------------------------------------------------ numbers
+def _f(x: Any) -> float | None:
+    """Full-precision float or None (NaN/inf)."""
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _r(x: Any, sig: int = 5) -> float | int | None:
+    """Rounded to ``sig`` significant digits (display only); integers stay integers."""
+    v = _f(x)
+    if v is None:
+        return None
+    if v == 0:
+        return 0
+    r = float(f"{v:.{sig}g}")
+    return int(r) if r.is_integer() and abs(r) < 1e15 else r
+
+
+def _arr(a: np.ndarray, sig: int | None = None) -> list:
+    """Nested lists of an array, NaN -> None; full precision when ``sig`` is None."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim > 1:
+        return [_arr(x, sig) for x in a]
+    if sig is None:
+        return [None if not math.isfinite(v) else float(v) for v in a.tolist()]
+    return [_r(v, sig) for v in a.tolist()]
+
+
+def _ranks(a: np.ndarray) -> list:
+    a = np.asarray(a, dtype=float)
+    if a.ndim > 1:
+        return [_ranks(x) for x in a]
+    return [None if not math.isfinite(v) else int(v) for v in a.tolist()]
+
+
+def frame_payload(df: pd.DataFrame, sig: int = 5, text: tuple[str, ...] = ()) -> dict[str, list]:
+    """Column-oriented JSON form of a table: {column: [values]}; numbers rounded, text as str."""
+    out: dict[str, list] = {}
+    for c in df.columns:
+        s = df[c]
+        if c in text or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+            out[str(c)] = [None if (v is None or (isinstance(v, float) and math.isnan(v))) or v is pd.NA
+                           else str(v) for v in s.tolist()]
+        elif pd.api.types.is_bool_dtype(s):
+            out[str(c)] = [bool(v) for v in s.tolist()]
+        else:
+            out[str(c)] = [_r(v, sig) for v in s.tolist()]
+    return out
+
+
+def _read_csv(p: Path, **kw) -> pd.DataFrame:
+    return pd.read_csv(p, keep_default_na=True, **kw)
+
+
+# ------------------------------------------------------------------------------------------- build
+def group_columns(result) -> list[str]:
+    """Grouping columns of the units table, preferred ones first (as ``dcindex run`` chooses them)."""
+    from dcindex.run import group_columns as gc
+
+    cols = [c for c in gc(result) if c not in NAME_COLUMNS and not c.endswith("_zh") and not c.endswith("_en")]
+    return [c for c in PREFERRED_GROUPS if c in cols] + [c for c in cols if c not in PREFERRED_GROUPS]
+
+
+def _group_defs(units: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
+    defs = []
+    for c in cols:
+        vals = units[c]
+        order = list(vals.cat.categories) if isinstance(vals.dtype, pd.CategoricalDtype) else None
+        present = [str(v) for v in vals.dropna().unique()]
+        present = [v for v in (order or sorted(present)) if str(v) in present] if order else sorted(present)
+        zh_col = f"{c}_zh" if f"{c}_zh" in units.columns else None
+        labels = []
+        for v in present:
+            zh = None
+            if zh_col is not None:
+                m = units.loc[units[c].astype(str) == v, zh_col].dropna()
+                zh = str(m.iloc[0]) if len(m) else None
+            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": v})
+        zh_name, en_name = GROUP_COLUMN_LABELS.get(c, (c, c))
+        defs.append({"col": c, "zh": zh_name, "en": en_name, "values": labels})
+    return defs
+
+
+def _unit_names(units: pd.DataFrame) -> tuple[list[str], list[str]]:
+    base = units["name"].astype(str) if "name" in units.columns else pd.Series(units.index, index=units.index)
+    zh = units["name_zh"].where(units["name_zh"].notna(), base) if "name_zh" in units.columns else base
+    en = units["name_en"].where(units["name_en"].notna(), base) if "name_en" in units.columns else base
+    return [str(v) for v in zh.tolist()], [str(v) for v in en.tolist()]
+
+
+def _nodes(res) -> list[dict[str, Any]]:
+    fw = res.framework
+    wt = res.weights_table().set_index("node")
+    out = []
+    for c in fw.all_codes:
+        n = fw.nodes[c]
+        row = wt.loc[c]
+        out.append({
+            "code": c, "parent": n.parent, "level": int(fw.level(c)), "ind": bool(n.is_indicator),
+            "zh": n.label("zh"), "en": n.label("en"),
+            "w_nom": _r(row["nominal_weight"], 6), "w_used": _r(row["weight"], 6),
+            "eff_nom": _r(row["nominal_effective_weight"], 6), "eff": _r(row["effective_weight"], 6),
+            "method": str(row["method"] or ""),
+            "dir": int(n.direction) if n.is_indicator else None,
+            "unit": n.unit, "source": n.source, "denominator": n.denominator, "note": n.note,
+        })
+    return out
+
+
+def _reweight(res) -> dict[str, Any]:
+    """What the browser needs to recompute the index from pillar scores with other pillar weights."""
+    fw = res.framework
+    root = fw.root
+    lev = fw.level(root)
+    aspec = res.recipe.aggregate.resolve(node=root, level=lev)
+    wspec = res.recipe.weights.resolve(node=root, level=lev)
+    rec = res.weights[root]
+    method = aspec.method
+    exact = method in ("arithmetic", "geometric") and wspec.method != "bod"
+    used = rec.used if rec.used.ndim == 2 else rec.used.mean(axis=1)  # (T, C)
+    mean_used = used.mean(axis=0)
+    return {
+        "pillars": list(fw.pillars), "method": method, "weights_method": wspec.method, "exact": bool(exact),
+        "min_coverage": _f(getattr(aspec, "min_coverage", 0.0)) or 0.0,
+        "used": _arr(used, 6), "nominal": _arr(rec.nominal, 6),
+        "raw_nominal": [float(fw.nodes[c].weight) for c in fw.pillars],
+        "slider": [int(round(100 * w)) for w in mean_used],
+        "unit_specific": bool(rec.used.ndim == 3),
+    }
+
+
+def _flags(res) -> dict[str, Any]:
+    """Imputed and treated cells (sparse) with the value used after the adjustment."""
+    fw = res.framework
+    used = res.datasets["treated"]
+    out: dict[str, Any] = {}
+    for name, mask in (("imputed", res.imputed_mask), ("treated", res.treated_mask)):
+        idx = np.argwhere(mask)
+        out[name] = [[int(t), int(n), int(k), _r(used[t, n, k], 6)] for t, n, k in idx]
+    tr = res.treatment
+    kinds: dict[str, dict[str, str]] = {}
+    if len(tr):
+        for _, r in tr.iterrows():
+            if r["treatment"] != "none":
+                kinds.setdefault(str(r["indicator"]), {})[str(r["year"])] = (
+                    str(r["treatment"]) + (f" ({r['side']})" if isinstance(r["side"], str) and r["side"] else ""))
+    out["kinds"] = kinds
+    out["treatment_table"] = frame_payload(tr, 4, text=("indicator", "year", "treatment", "side")) if len(tr) else None
+    out["counts"] = res.manifest.get("counts", {})
+    del fw
+    return out
+
+
+def _core(res, result_dir: Path) -> dict[str, Any]:
+    fw = res.framework
+    units = res.units
+    codes = [str(c) for c in res.unit_codes]
+    zh, en = _unit_names(units)
+    gcols = group_columns(res)
+    groups = {c: [None if pd.isna(v) else str(v) for v in units[c].tolist()] for c in gcols}
+    aggs = [c for c in fw.all_codes if not fw.nodes[c].is_indicator]
+    full = {fw.root, *fw.pillars}
+    S, R = res.scores_array, res.ranks_array
+    scores = {c: _arr(S[:, :, res.node_index(c)], None if c in full else 6) for c in aggs}
+    ranks = {c: _ranks(R[:, :, res.node_index(c)]) for c in fw.all_codes}
+    K = len(fw.indicators)
+    ind_idx = [res.node_index(c) for c in fw.indicators]
+    manifest = res.manifest
+    recorded = {}
+    mf = result_dir / "manifest.json"
+    if mf.is_file():
+        recorded = json.loads(mf.read_text(encoding="utf-8"))
+    return {
+        "title": {"zh": fw.nodes[fw.root].label("zh"), "en": fw.nodes[fw.root].label("en")},
+        "root": fw.root, "pillars": list(fw.pillars), "years": [int(y) for y in res.years],
+        "units": {"codes": codes, "zh": zh, "en": en, "groups": groups},
+        "group_defs": _group_defs(units, gcols),
+        "nodes": _nodes(res),
+        "indicators": list(fw.indicators),
+        "scores": scores,
+        "ranks": ranks,
+        "norm": _arr(S[:, :, ind_idx], 5) if K else [],
+        "value": _arr(res.datasets["denominated"], 6),
+        "flags": _flags(res),
+        "reweight": _reweight(res),
+        "recipe_yaml": res.recipe.to_yaml(),
+        "recipe": res.recipe.to_plain(),
+        "provenance": {
+            "version": manifest.get("dcindex_version"),
+            "recorded_version": recorded.get("dcindex_version"),
+            "inputs": recorded.get("inputs", manifest.get("inputs", {})),
+            "inputs_sha256": recorded.get("inputs_sha256", manifest.get("inputs_sha256", {})),
+            "data_fingerprint": manifest.get("data_fingerprint"),
+            "scores_sha256": manifest.get("scores_sha256"),
+            "recorded_scores_sha256": recorded.get("scores_sha256"),
+            "reproduced": recorded.get("scores_sha256") in (None, manifest.get("scores_sha256")),
+            "framework": manifest.get("framework"),
+            "counts": manifest.get("counts"),
+        },
+        "warnings": list(dict.fromkeys(res.warnings)),
+        "description": _description(result_dir),
+    }
+
+
+def _description(result_dir: Path) -> dict[str, str] | None:
+    try:
+        import yaml
+
+        d = yaml.safe_load((result_dir / "framework.yaml").read_text(encoding="utf-8")) or {}
+    except Exception:
+        return None
+    zh = d.get("description_zh") or d.get("description")
+    en = d.get("description_en") or d.get("description")
+    name_zh, name_en = d.get("name_zh"), d.get("name_en")
+    if not any((zh, en, name_zh, name_en)):
+        return None
+    return {"zh": zh, "en": en, "name_zh": name_zh, "name_en": name_en}
+
+
+# ----------------------------------------------------------------------------------------- pattern
+#: analyses that depend on the node only (identical in every grouping folder): kept once per node
+NODE_LEVEL = ("kde_density", "kde_summary", "moran", "lisa", "markov_transitions", "markov_classes",
+              "quadrants", "rank_mobility", "sigma_per_year", "sigma_trend", "beta_convergence", "inequality")
+GROUP_LEVEL = ("group_stats", "group_gaps", "gap_trends", "theil_decomposition", "dagum_components", "dagum_ci",
+               "dagum_groups", "dagum_pairs")
+TEXT_COLS = ("group", "group_a", "group_b", "group_j", "group_h", "component", "stat", "measure", "verdict",
+             "unit", "quadrant", "cluster", "design", "kind", "term", "growth_measure")
+
+
+def _pattern(result_dir: Path, res) -> dict[str, Any] | None:
+    base = result_dir / "pattern"
+    if not base.is_dir():
+        return None
+    fw = res.framework
+    by_group: dict[str, dict[str, Any]] = {}
+    by_node: dict[str, dict[str, Any]] = {}
+    errors: list[str] = []
+    for d in sorted(p for p in base.iterdir() if p.is_dir()):
+        name = d.name
+        g, _, node = name.partition("__")
+        node = node or fw.root
+        if node not in fw.nodes:
+            continue
+        try:
+            summ = json.loads((d / "summary.json").read_text(encoding="utf-8")) if (d / "summary.json").is_file() else {}
+            entry: dict[str, Any] = {"notes": summ.get("notes", []), "results": _scalars(summ.get("results", {}))}
+            for f in GROUP_LEVEL:
+                p = d / f"{f}.csv"
+                if p.is_file():
+                    entry[f] = frame_payload(_read_csv(p, dtype={"group": str}), 5, TEXT_COLS)
+            by_group.setdefault(g, {})[node] = entry
+            nl = by_node.setdefault(node, {})
+            for f in NODE_LEVEL:
+                p = d / f"{f}.csv"
+                if f not in nl and p.is_file():
+                    df = _read_csv(p, dtype={"unit": str})
+                    if f == "kde_density":
+                        df = df.astype({"year": int})
+                    if f == "inequality":
+                        df = df[df["measure"].isin(["gini", "theil_t", "theil_l", "cv"])]
+                    nl[f] = frame_payload(df, 4 if f in ("kde_density", "lisa") else 5, TEXT_COLS)
+        except Exception as exc:  # a folder we cannot read is reported, not hidden
+            errors.append(f"pattern/{name}: {type(exc).__name__}: {exc}")
+    if not by_group:
+        return {"groups": {}, "nodes": {}, "errors": errors} if errors else None
+    for node, nl in by_node.items():
+        if "lisa" in nl and not {"z", "lag"} <= set(nl["lisa"]):
+            try:
+                zl = _moran_scatter(res, node)
+            except Exception as exc:
+                zl = None
+                errors.append(f"Moran scatter for {node}: {type(exc).__name__}: {exc}")
+            if zl is not None:
+                nl["scatter"] = zl
+        elif "lisa" in nl:
+            nl["scatter"] = {"from_lisa": True}
+    return {"groups": by_group, "nodes": by_node, "errors": errors}
+
+
+def _scalars(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {str(k): _scalars(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_scalars(v) for v in d]
+    if isinstance(d, float):
+        return _r(d, 5)
+    return d
+
+
+_W_CACHE: dict[tuple, Any] = {}
+
+
+def _moran_scatter(res, node: str) -> dict[str, Any] | None:
+    """Standardised values z and their spatial lag W z (row-standardised queen weights from dcindex.china,
+    the weights the pattern analysis uses by default) per year, for the Moran scatter plot.
+
+    The slope of lag on z equals Moran's I (row-standardised W), which the test suite checks against
+    ``moran.csv``. Computed here because ``lisa.csv`` does not carry z and the lag.
+    """
+    import warnings
+
+    from libpysal.weights import lag_spatial
+
+    from dcindex.china import spatial_weights
+
+    codes = [str(c) for c in res.unit_codes]
+    table = res.wide(node)
+    out_z, out_lag = [], []
+    w_cache = _W_CACHE
+    for y in res.years:
+        col = table[y].dropna()
+        ids = tuple(str(c) for c in col.index)
+        if len(ids) < 3 or np.ptp(col.to_numpy(float)) == 0:
+            out_z.append([None] * len(codes))
+            out_lag.append([None] * len(codes))
+            continue
+        if ids not in w_cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = spatial_weights(list(ids), kind="queen")
+            w.transform = "r"
+            w_cache[ids] = w
+        w = w_cache[ids]
+        order = [str(i) for i in w.id_order]
+        v = col.reindex(order).to_numpy(float)
+        z = (v - v.mean()) / v.std()
+        lag = lag_spatial(w, z)
+        zm = dict(zip(order, z))
+        lm = dict(zip(order, lag))
+        out_z.append([_r(zm.get(c), 5) for c in codes])
+        out_lag.append([_r(lm.get(c), 5) for c in codes])
+    return {"z": out_z, "lag": out_lag}
+
+
+# ------------------------------------------------------------------------------- other capabilities
+def _folder_tables(d: Path, sig: int = 5) -> dict[str, Any]:
+    """Every CSV and JSON file of a capability's folder, as payload (used when the report has no
+    dedicated view for the files yet)."""
+    out: dict[str, Any] = {}
+    for p in sorted(d.iterdir()):
+        if p.suffix == ".csv":
+            df = _read_csv(p)
+            out[p.stem] = {"columns": [str(c) for c in df.columns], "n_rows": int(len(df)),
+                           "data": frame_payload(df.head(500), sig)}
+        elif p.suffix == ".json":
+            try:
+                out[p.stem] = _scalars(json.loads(p.read_text(encoding="utf-8")))
+            except json.JSONDecodeError as exc:
+                out[p.stem] = {"error": str(exc)}
+    return out
+
+
+def _capability_dir(result_dir: Path, name: str) -> dict[str, Any] | None:
+    d = result_dir / name
+    if not d.is_dir():
+        return None
+    try:
+        return {"files": _folder_tables(d)}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+# -------------------------------------------------------------------------------------------- all
+def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tuple[dict[str, Any], Any]:
+    """(payload, BuildResult) for a result folder (and optionally a planner result folder)."""
+    from dcindex.io import load_result
+    from dcindex.report.geo import map_payload
+
+    d = Path(result_dir)
+    if not d.is_dir():
+        raise InputError("the result folder does not exist.", where=str(d),
+                         hint="pass a folder written by 'dcindex build --out DIR' or 'dcindex run --out DIR'.")
+    res = load_result(d)
+    payload = _core(res, d)
+    payload["pattern"] = _pattern(d, res)
+    for name in ("audit", "uncertainty", "explain"):
+        payload[name] = _capability_dir(d, name)
+    payload["plan"] = None
+    if plan_dir is not None:
+        from dcindex.report.plan_view import plan_payload
+
+        payload["plan"] = plan_payload(Path(plan_dir))
+    groups = payload["units"]["groups"]
+    payload["map_reason"] = None
+    try:
+        payload["map"] = map_payload(payload["units"]["codes"], groups)
+        if payload["map"] is None:
+            from dcindex.report.geo import detect_level
+
+            payload["map_reason"] = "codes" if detect_level(payload["units"]["codes"]) is None else "nogeo"
+    except Exception as exc:  # geometry problems must not stop the report; the map section says why
+        payload["map"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return payload, res
