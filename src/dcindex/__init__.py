@@ -13,6 +13,7 @@ from dcindex.build import BuildResult, load_panel  # noqa: E402,F401
 from dcindex.framework import Framework, read_framework  # noqa: E402,F401
 from dcindex.recipe import Recipe, coinr_recipe  # noqa: E402,F401
 from dcindex import explain  # noqa: E402,F401  (attribution, profiles, what-if, targets)
+from dcindex import audit, uncertainty  # noqa: E402,F401  (callable modules: statistical audit; Monte Carlo UA + Sobol SA)
 
 
 def load(path):
