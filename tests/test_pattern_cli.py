@@ -91,3 +91,17 @@ def test_cli_errors(result_dir, tmp_path):
     p = subprocess.run([sys.executable, "-m", "dcindex", "pattern", str(d), "--by", "nope"], capture_output=True,
                        text=True, timeout=120)
     assert p.returncode == 2 and "nope" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_polygons_real_provinces(shared_data, tmp_path):
+    from test_pattern_fixtures import pku_province, region4
+
+    t = pku_province(shared_data)[[2021, 2022, 2023]]
+    t.rename_axis("unit").to_csv(tmp_path / "pku.csv")
+    region4().rename_axis("unit").reset_index().to_csv(tmp_path / "u.csv", index=False)
+    r = CliRunner().invoke(_app(), ["pattern", str(tmp_path / "pku.csv"), "--by", "region4", "--units",
+                                    str(tmp_path / "u.csv"), "--polygons",
+                                    str(shared_data / "cn-boundaries" / "provinces.geojson")] + FAST)
+    assert r.exit_code == 0, r.output
+    s = json.loads((tmp_path / "pattern" / "pku" / "region4" / "summary.json").read_text(encoding="utf-8"))
+    assert "moran.csv" in s["files"] and any("460000" in n for n in s["notes"])

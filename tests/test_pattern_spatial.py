@@ -159,7 +159,8 @@ def test_lisa_p_values_agree_with_esda_crand():
     y = rng.normal(size=len(ids)) + np.repeat(np.arange(7), 7) * 0.4
     ml = esda.Moran_Local(y, copy.deepcopy(w), permutations=9999, seed=1, n_jobs=1)
     ours = lisa_by_year(pd.DataFrame({1: y}, index=ids), w, permutations=9999, seed=1)
-    assert np.max(np.abs(ours["p_sim"].to_numpy() - ml.p_sim)) < 0.02
+    # sd of a difference of two estimates of p <= 0.5 with 9,999 draws is <= 0.0071; 0.03 is > 4 sd
+    assert np.max(np.abs(ours["p_sim"].to_numpy() - ml.p_sim)) < 0.03
 
 
 def test_china_provinces_moran(shared_data):
@@ -178,3 +179,29 @@ def test_china_provinces_moran(shared_data):
     hh = set(li.loc[li["cluster"] == "HH", "unit"])
     assert hh and hh <= {"310000", "320000", "330000", "340000", "350000", "110000", "120000", "130000",
                          "440000", "360000"}
+
+
+def test_weights_from_polygons_queen_and_island():
+    from shapely.geometry import box
+
+    from dcindex.pattern import weights_from_polygons
+
+    geoms = {"a": box(0, 0, 1, 1), "b": box(1, 0, 2, 1), "c": box(1, 1, 2, 2), "d": box(5, 5, 6, 6)}
+    w, coords, notes = weights_from_polygons(geoms, geographic=False)
+    assert sorted(w.neighbors["a"]) == ["b", "c"]  # queen: the corner (1, 1) counts
+    assert w.neighbors["d"] == ["c"] and "d" in w.neighbors["c"]
+    assert any("islands" in n for n in notes)
+    assert coords.loc["d"].tolist() == [5.5, 5.5]
+
+
+def test_weights_from_china_geojson(shared_data):
+    from dcindex.pattern import weights_from_polygons
+
+    w, coords, notes = weights_from_polygons(shared_data / "cn-boundaries" / "provinces.geojson", id_field="adcode")
+    assert w.n == 34 and not w.islands
+    assert set(w.neighbors["110000"]) == {"120000", "130000"}
+    from test_pattern_fixtures import pku_province
+
+    t = pku_province(shared_data)
+    m = moran_by_year(t[[2023]], w, permutations=0, coords=coords)  # restricted to the 31: Hainan re-linked
+    assert m["I"].iloc[0] > 0.3

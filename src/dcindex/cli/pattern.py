@@ -89,6 +89,9 @@ def register(app: typer.Typer) -> None:
                                                             "population-weighted Gini/Theil/Dagum/means/KDE."),
         units_file: Path = typer.Option(None, "--units", help="Units CSV (unit + group columns) for a plain table."),
         edges: Path = typer.Option(None, "--edges", help="Spatial weights edge list CSV: focal, neighbor[, weight]."),
+        polygons: Path = typer.Option(None, "--polygons", help="GeoJSON of the units' polygons: queen contiguity "
+                                                               "(islands joined to the nearest unit)."),
+        id_field: str = typer.Option("adcode", "--id-field", help="GeoJSON property holding the unit code."),
         centroids: Path = typer.Option(None, "--centroids", help="CSV unit, lon, lat to link islands to neighbours."),
         seed: int = typer.Option(0, "--seed", help="Seed of every random procedure."),
         bootstrap: int = typer.Option(999, "--bootstrap", help="Bootstrap replications for Dagum CIs (0: none)."),
@@ -110,6 +113,14 @@ def register(app: typer.Typer) -> None:
         if node is None:
             node = root
         w, coords = _load_weights(edges, centroids)
+        if polygons is not None:
+            if w is not None:
+                raise InputError("give either --edges or --polygons, not both.", where="dcindex pattern",
+                                 hint="Drop one of the two weights options.")
+            from dcindex.pattern import weights_from_polygons
+
+            w, poly_centroids, _ = weights_from_polygons(polygons, id_field=id_field)
+            coords = poly_centroids if coords is None else coords
         res = analyse(data, by=by, node=node, weights=weights, w=w, seed=seed, units=units, coords=coords,
                       B=bootstrap, permutations=permutations, k=classes, name=name)
 

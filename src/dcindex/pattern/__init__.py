@@ -24,7 +24,8 @@ from dcindex.pattern.decomposition import DagumResult, dagum, dagum_panel
 from dcindex.pattern.dynamics import kde_by_year, markov_chain, rank_mobility, spatial_markov
 from dcindex.pattern.gradients import gap_trends, group_gaps, group_stats, quadrants
 from dcindex.pattern.inequality import cv, gini, inequality_panel, theil_decomposition, theil_l, theil_t
-from dcindex.pattern.spatial import align_weights, lisa_by_year, moran_by_year, weights_from_edges
+from dcindex.pattern.spatial import (align_weights, lisa_by_year, moran_by_year, weights_from_edges,
+                                     weights_from_polygons)
 
 __all__ = [
     "analyse", "PatternResult", "as_panel",
@@ -32,7 +33,7 @@ __all__ = [
     "gini", "theil_t", "theil_l", "cv", "theil_decomposition", "inequality_panel",
     "group_stats", "group_gaps", "gap_trends", "quadrants",
     "sigma_convergence", "beta_convergence", "panel_beta", "spatial_beta", "speed_half_life",
-    "moran_by_year", "lisa_by_year", "align_weights", "weights_from_edges",
+    "moran_by_year", "lisa_by_year", "align_weights", "weights_from_edges", "weights_from_polygons",
     "kde_by_year", "markov_chain", "spatial_markov", "rank_mobility",
 ]
 
@@ -94,16 +95,18 @@ class PatternResult:
             for _, r in gg[gg["year"] == y1].iterrows():
                 L.append(f"  gap {r['group_a']} - {r['group_b']} {y1}: {r['gap']:.4g} (ratio {r['ratio']:.3g})")
         if "inequality" in f:
-            m = f["inequality"]
-            m = m[(~m["weighted"]) & (m["measure"] == "gini")]
-            if len(m) > 1:
-                L.append(f"Gini {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f} -> {int(m['year'].iloc[-1])}: "
-                         f"{m['value'].iloc[-1]:.4f}")
-            elif len(m):
-                L.append(f"Gini {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f}")
+            ineq = f["inequality"]
+            for flag, tag in ((False, "Gini"), (True, f"Gini ({self.weights}-weighted)")):
+                m = ineq[(ineq["weighted"] == flag) & (ineq["measure"] == "gini")].dropna(subset=["value"])
+                if len(m) > 1:
+                    L.append(f"{tag} {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f} -> "
+                             f"{int(m['year'].iloc[-1])}: {m['value'].iloc[-1]:.4f}")
+                elif len(m):
+                    L.append(f"{tag} {int(m['year'].iloc[0])}: {m['value'].iloc[0]:.4f}")
         if "dagum" in s:
             d = s["dagum"]
-            L.append(f"Dagum {d['year']}: G={d['G']:.4f} = Gw {d['Gw']:.4f} ({d['Gw_share']:.0%}) + Gnb "
+            tag = f" ({self.weights}-weighted)" if self.weights else ""
+            L.append(f"Dagum{tag} {d['year']}: G={d['G']:.4f} = Gw {d['Gw']:.4f} ({d['Gw_share']:.0%}) + Gnb "
                      f"{d['Gnb']:.4f} ({d['Gnb_share']:.0%}) + Gt {d['Gt']:.4f} ({d['Gt_share']:.0%})")
         if "sigma" in s:
             for meas, v in s["sigma"].items():

@@ -26,7 +26,8 @@ import scipy.sparse as sp
 
 from dcindex.errors import InputError, MethodError
 
-__all__ = ["align_weights", "weights_from_edges", "moran_by_year", "lisa_by_year", "QUADRANTS"]
+__all__ = ["align_weights", "weights_from_edges", "weights_from_polygons", "moran_by_year", "lisa_by_year",
+           "QUADRANTS"]
 
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
@@ -144,6 +145,54 @@ def align_weights(w: Any, units: list[str] | pd.Index, coords: pd.DataFrame | No
                         new_wt[a].append(1.0)
         notes.append(f"islands linked to their {k_islands} nearest neighbour(s) by centroid distance: {islands}")
     return W(new_nb, new_wt, id_order=units, silence_warnings=True), notes
+
+
+def weights_from_polygons(geometries: Any, ids: list[str] | None = None, id_field: str | None = None,
+                          k_islands: int = 1, geographic: bool = True) -> tuple[Any, pd.DataFrame, list[str]]:
+    """Queen contiguity (libpysal ``Queen``) from polygons, islands linked to their nearest unit(s).
+
+    ``geometries``: a GeoJSON path or FeatureCollection dict (ids from property ``id_field``), a mapping
+    unit -> shapely geometry, or a sequence of geometries with ``ids``. Returns (W, centroids, notes);
+    centroids are the polygons' centroids (lon/lat when ``geographic``) used for the island links.
+    """
+    import json
+    from pathlib import Path
+
+    import libpysal
+    import shapely
+    from shapely.geometry import shape
+
+    if isinstance(geometries, (str, Path)):
+        try:
+            geometries = json.loads(Path(geometries).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read polygons: {exc}.", where=str(geometries),
+                             hint="Give a GeoJSON FeatureCollection (UTF-8).")
+    if isinstance(geometries, dict) and geometries.get("type") == "FeatureCollection":
+        feats = geometries.get("features", [])
+        if id_field is None or any(id_field not in (f.get("properties") or {}) for f in feats):
+            raise InputError(f"every feature needs the id property {id_field!r}.", where="polygons",
+                             hint="Name the property holding the unit code (e.g. --id-field adcode).")
+        ids = [str(f["properties"][id_field]).strip() for f in feats]
+        geoms = [shape(f["geometry"]) for f in feats]
+    elif isinstance(geometries, dict):
+        ids = [str(k) for k in geometries]
+        geoms = [g if isinstance(g, shapely.Geometry) else shape(g) for g in geometries.values()]
+    else:
+        geoms = list(geometries)
+        if ids is None or len(ids) != len(geoms):
+            raise InputError("polygons given as a sequence need one id per geometry.", where="polygons",
+                             hint="Pass ids=[...] or a mapping unit -> geometry.")
+        ids = [str(i) for i in ids]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # libpysal's island / disconnected-components notice: handled below
+        q = libpysal.weights.Queen.from_iterable(geoms, ids=ids)
+    cen = shapely.centroid(np.asarray(geoms, dtype=object))
+    coords = pd.DataFrame({"x": shapely.get_x(cen), "y": shapely.get_y(cen)}, index=ids)
+    wa, notes = align_weights(q, ids, coords, k_islands=k_islands, geographic=geographic)
+    return wa, coords, notes
 
 
 def _row_standardised(w) -> sp.csr_matrix:
