@@ -50,6 +50,7 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         console: Any = None) -> BuildResult:
     """Build + ranked summary + pattern analysis (+ audit and report when available), all written to ``out``."""
     from rich.console import Console
+    from rich.markup import escape
 
     from dcindex.cli.build import _resolve_framework, ranking_table
 
@@ -69,7 +70,7 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
     res.to_dir(out)
     con.print(ranking_table(res, top=top, lang=lang))
     for w in res.warnings:
-        con.print(f"[yellow]warning:[/] {w}", highlight=False)
+        con.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
 
     groups = [by] if by else [g for g in EXAMPLE_GROUPS if g in res.units.columns] or group_columns(res)[:3]
     pattern = _capability("pattern")

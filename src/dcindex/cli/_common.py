@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dcindex.errors import DcindexError
 
@@ -24,5 +25,6 @@ def run_app(app: typer.Typer, argv: list[str]) -> None:
     except DcindexError as exc:
         if debug:
             raise
-        err_console.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True, markup=True)
+        # the message is plain text: escape it, or rich would eat "[low, high]" as a markup tag
+        err_console.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(exc.exit_code)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dcindex.cli._common import console
@@ -38,8 +39,9 @@ def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
         change = result.wide(what="rank")
         t.add_column(f"Δrank since {result.years[0]}", justify="right")
     for unit, row in tab.head(top).iterrows():
-        cells = ["" if row["rank"] != row["rank"] else str(int(row["rank"])), str(unit), str(row["name"]),
-                 f"{row[fw.root]:.2f}"] + [f"{row[p]:.2f}" for p in pillars]
+        rank = "" if row["rank"] != row["rank"] else str(int(row["rank"]))
+        cells = [rank, escape(str(unit)), escape(str(row["name"])), f"{row[fw.root]:.2f}"]
+        cells += [f"{row[p]:.2f}" for p in pillars]
         if change is not None:
             r0, r1 = change.loc[unit, result.years[0]], change.loc[unit, yr]
             d = r0 - r1
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
         res.to_dir(out)
         console.print(ranking_table(res, top=top))
         for w in res.warnings:
-            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
         console.print(f"Wrote results to [bold]{out}[/] (scores.csv, scores.parquet, index.xlsx, manifest.json).")
 
     @app.command("run")
