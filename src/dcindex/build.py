@@ -271,7 +271,8 @@ class _Pipeline:
                     f"denominator '{dcode}' is missing for {int(miss.sum())} cell(s) of '{code}' "
                     f"({', '.join(cells)}); these values became missing (as in COINr) and go to imputation. "
                     f"Use 'denominate: strict' to make this an error.")
-            out[..., k] = X[..., k] / D
+            with np.errstate(divide="ignore", invalid="ignore"):  # zero denominators are reported below
+                out[..., k] = X[..., k] / D
         if nprob:
             raise InputError(f"{nprob} denominator value(s) are zero" + (" or missing" if strict else "")
                              + " where the indicator has a value: " + "; ".join(problems)
