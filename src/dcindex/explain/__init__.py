@@ -26,10 +26,10 @@ from dcindex.explain.attribution import (
     rank_change,
 )
 from dcindex.explain.editions import EditionComparison, compare_editions
-from dcindex.explain.profile import Profile, profile
-from dcindex.explain.shapley import ShapleyValues, shapley
-from dcindex.explain.target import TargetPlan, target
-from dcindex.explain.whatif import Change, WhatIf, parse_change, whatif
+from dcindex.explain.profiles import Profile, profile
+from dcindex.explain.shapley_values import ShapleyValues, shapley
+from dcindex.explain.targets import TargetPlan, target
+from dcindex.explain.scenarios import Change, WhatIf, parse_change, whatif
 
 __all__ = [
     "Attribution", "RankChange", "EditionComparison", "Profile", "ShapleyValues", "TargetPlan", "WhatIf", "Change",

@@ -68,7 +68,7 @@ from dcindex.explain._base import (
     unit_name,
 )
 from dcindex.explain._results import text_table, write_outputs
-from dcindex.explain.shapley import EXACT_MAX, ShapleyValues, shapley
+from dcindex.explain.shapley_values import EXACT_MAX, ShapleyValues, shapley
 
 METHODS = ("auto", "closed", "shapley")
 
