@@ -50,7 +50,7 @@
     map_nogeo: ['无地图：本安装中没有边界数据（dcindex/data/china）。', 'No map: boundary data (dcindex/data/china) is not installed.'],
     map_err: ['地图数据无法读取：{0}', 'The map data could not be read: {0}'],
     map_cov: ['{0} / {1} 个单元有边界', '{0} of {1} units have boundaries'],
-    map_src: ['边界：echarts@4.9.0 中国地图（Apache-2.0），经简化；非审图号地图。', 'Boundaries: China map of echarts@4.9.0 (Apache-2.0), simplified; not an officially approved (审图号) map.'],
+    map_src: ['边界：echarts@4.9.0 中国地图（Apache-2.0），经简化；非审图号地图。', 'Boundaries: China map of echarts@4.9.0 (Apache-2.0), simplified; not an officially approved map (no map approval number).'],
     outline: ['边界线', 'Outlines'], no_data: ['无数据', 'no data'],
     trend_h: ['排名变化', 'Ranks over time'],
     trend_lede: ['每条线是一个单元的名次轨迹；彩色为最新一年排名前十的单元。输入名称可高亮任一单元。',

@@ -1,0 +1,281 @@
+"""The report in a real browser: Debian's Chromium driven by Playwright (no browser download).
+
+Checks: no console errors and no network requests; the ranking table lists every unit; the zh/en switch
+changes every label; moving the pillar-weight sliders gives exactly the ranks (and scores) of
+``result.rebuild(node_weights=...)``; a unit named ``<img src=x onerror=alert(1)>`` stays inert text.
+Screenshots go to ``test-artifacts/`` (git-ignored).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A loaded report page that records console errors, page errors, dialogs and non-file requests."""
+
+    def __init__(self, browser, path: Path, width: int = 1360):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
+        pg = self.page
+        pg.on("console", lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None)
+        pg.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        pg.on("request", lambda r: self.requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:"))
+              else None)
+
+        def on_dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        pg.on("dialog", on_dialog)
+        pg.goto(path.resolve().as_uri())
+        pg.wait_for_function("window.dcReport && window.dcReport.ready === true", timeout=15000)
+
+    def render_all(self):
+        self.page.evaluate("window.dcReport.renderAll()")
+        self.page.wait_for_timeout(200)
+
+    def shot(self, name: str, full: bool = True):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / name), full_page=full)
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture(scope="module")
+def panel_result(tmp_path_factory):
+    """A 31-province x 4-year synthetic build with its regional pattern analysis, and its report (zh)."""
+    from dcindex import pattern
+    from dcindex.io import load_result
+    from dcindex.report import write_report
+    from dcindex.report.samples import synthetic_result
+
+    d = tmp_path_factory.mktemp("panel")
+    res = synthetic_result("province", years=range(2020, 2024), seed=3)
+    res.to_dir(d)
+    pr = pattern.analyse(res, by="region4", seed=0, B=49, permutations=99, markov_permutations=9, spatial_models=())
+    pr.to_dir(d / "pattern" / "region4")
+    out = write_report(d, lang="zh", out=d / "report.html")
+    return load_result(d), out
+
+
+def _evil_inputs():
+    units = pd.DataFrame({
+        "unit": ["U1", "U2", "U3", "U4", "U5", "U6"],
+        "name_zh": ["<img src=x onerror=alert(1)>", "甲", "乙", "丙", "丁", "戊"],
+        "name_en": ["<img src=x onerror=alert(1)>", "A</script><script>alert(2)</script>", "B", "C", "D", "E"],
+        "group": ["g<b>1</b>", "g<b>1</b>", "g2", "g2", "g3", "g3"],
+    })
+    rng = np.random.default_rng(7)
+    rows = [(u, y, k, float(rng.uniform(1, 100))) for y in (2021, 2022) for u in units["unit"]
+            for k in ("i1", "i2", "i3", "i4")]
+    data = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value"])
+    fw = {"index": {"code": "IDX", "name_zh": "指数<script>alert(3)</script>", "name_en": "Index <!-- x",
+                    "children": [
+                        {"code": "P1", "name_zh": "维度一\u2028", "name_en": "Pillar </script>", "children": [
+                            {"code": "i1", "name_zh": "指标一", "name_en": "<svg onload=alert(4)>"},
+                            {"code": "i2", "name_zh": "指标二", "name_en": "i2 & co"}]},
+                        {"code": "P2", "name_zh": "维度二", "name_en": "Pillar 2", "children": [
+                            {"code": "i3", "name_zh": "指标三", "name_en": "i3", "source": "<a href=javascript:alert(5)>x</a>"},
+                            {"code": "i4", "name_zh": "指标四", "name_en": "i4"}]}]}}
+    return data, fw, units
+
+
+# ---------------------------------------------------------------------------------------------- tests
+def test_renders_without_errors_and_lists_every_unit(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        pg.render_all()
+        pg.page.wait_for_timeout(300)
+        rows = pg.page.locator("#rank-table tbody tr")
+        assert rows.count() == len(res.unit_codes)
+        listed = set(pg.page.eval_on_selector_all("#rank-table tbody tr", "els => els.map(e => e.dataset.unit)"))
+        assert listed == set(res.unit_codes)
+        # ranks shown = the build's ranks for the latest year
+        shown = pg.page.eval_on_selector_all(
+            "#rank-table tbody tr", "els => els.map(e => [e.dataset.unit, e.querySelector('td.rk').textContent])")
+        want = res.wide(what="rank")[res.years[-1]]
+        assert {u: int(r) for u, r in shown} == {u: int(want[u]) for u in res.unit_codes}
+        n_charts = pg.page.evaluate("window.dcReport.charts()")
+        assert n_charts >= 9  # map, bump, 2 x pattern lines, dagum, kde, moran, lisa, markov
+        pg.shot("report_zh_full.png")
+        pg.page.locator("#sec-map").scroll_into_view_if_needed()
+        pg.shot("report_zh_map.png", full=False)
+        assert pg.errors == [], pg.errors
+        assert pg.requests == [], pg.requests
+    finally:
+        pg.close()
+
+
+def test_language_switch_changes_every_label(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        zh_heads = pg.page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+        assert all(CJK.search(h) for h in zh_heads if h != "Moran")
+        pg.page.click(".langs button[data-lang=en]")
+        pg.page.wait_for_function("document.documentElement.lang === 'en'")
+        pg.render_all()
+        en_heads = pg.page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+        assert len(en_heads) == len(zh_heads) and not any(CJK.search(h) for h in en_heads)
+        # every visible text in English mode is free of Chinese (the data have English names), except the
+        # language button itself
+        text = pg.page.evaluate("""() => { const c = document.body.cloneNode(true);
+            c.querySelectorAll('.langs, script, noscript').forEach(e => e.remove()); return c.innerText; }""")
+        assert not CJK.search(text), CJK.findall(text)[:20]
+        assert "Ranking" in text and "Regional pattern" in text
+        # a profile page in English
+        pg.page.evaluate(f"location.hash = '#unit={res.unit_codes[0]}'")
+        pg.page.wait_for_selector("#prof-name")
+        assert pg.page.text_content("#prof-name") == str(res.units["name_en"].iloc[0])
+        pg.render_all()
+        pg.shot("report_en_profile.png")
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def _set_sliders(pg: Page, values: dict[str, int]) -> None:
+    for code, v in values.items():
+        pg.page.eval_on_selector(f"input[data-pillar='{code}']",
+                                 "(el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }", v)
+
+
+def _browser_ranks(pg: Page, res) -> tuple[np.ndarray, np.ndarray]:
+    R = np.full((len(res.years), len(res.unit_codes)), np.nan)
+    S = np.full_like(R, np.nan)
+    for t in range(len(res.years)):
+        for n, (code, r, s) in enumerate(pg.page.evaluate(f"window.dcReport.ranks({t})")):
+            assert code == res.unit_codes[n]
+            R[t, n] = np.nan if r is None else r
+            S[t, n] = np.nan if s is None else s
+    return R, S
+
+
+def test_weight_sliders_match_python_rebuild(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        assert "exact" in pg.page.get_attribute("#rw-mode", "class")
+        weights = {"INFRA": 70, "INDUS": 5, "SKILL": 25}
+        _set_sliders(pg, weights)
+        R, S = _browser_ranks(pg, res)
+        want = res.rebuild(node_weights=weights)
+        j = want.node_index(want.framework.root)
+        np.testing.assert_array_equal(R, want.ranks_array[:, :, j])
+        np.testing.assert_array_equal(S, want.scores_array[:, :, j])  # bit for bit (numpy's summation order)
+        assert not np.array_equal(R, res.ranks_array[:, :, j])  # the weights did change the ranking
+        status = pg.page.text_content("#rw-status")
+        assert re.search(r"\d", status)
+        pg.page.locator("#reweight").scroll_into_view_if_needed()
+        pg.shot("report_reweighted.png", full=False)
+        pg.page.click("#rw-reset")
+        R0, _ = _browser_ranks(pg, res)
+        np.testing.assert_array_equal(R0, res.ranks_array[:, :, j])
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def test_geometric_sliders_and_approximation_label(browser, tmp_path):
+    """Geometric aggregation over the pillars is recomputed exactly; any other is labelled as an
+    arithmetic approximation."""
+    from dcindex.io import load_result
+    from dcindex.report import write_report
+    from dcindex.report.samples import synthetic_inputs
+    from dcindex.build import build
+
+    long, fw, units, rc = synthetic_inputs("province", years=range(2021, 2024), seed=5)
+    rc = dict(rc, normalise={"method": "minmax", "low": 1, "high": 100, "scope": "pooled"},
+              aggregate={"method": "arithmetic", "by_level": {3: {"method": "geometric"}}})
+    build(long, fw, rc, units=units).to_dir(tmp_path / "geo")
+    res = load_result(tmp_path / "geo")
+    html = write_report(tmp_path / "geo", lang="en")
+    pg = Page(browser, html)
+    try:
+        assert "exact" in pg.page.get_attribute("#rw-mode", "class")
+        weights = {"INFRA": 20, "INDUS": 50, "SKILL": 30}
+        _set_sliders(pg, weights)
+        R, S = _browser_ranks(pg, res)
+        want = res.rebuild(node_weights=weights)
+        j = want.node_index(want.framework.root)
+        np.testing.assert_array_equal(R, want.ranks_array[:, :, j])
+        np.testing.assert_allclose(S, want.scores_array[:, :, j], rtol=1e-13)  # JS and C log/exp may differ by an ulp
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+    rc2 = dict(rc, aggregate={"method": "arithmetic", "by_level": {3: {"method": "mazziotta_pareto"}}})
+    build(long, fw, rc2, units=units).to_dir(tmp_path / "mp")
+    html2 = write_report(tmp_path / "mp", lang="en")
+    pg = Page(browser, html2)
+    try:
+        assert "approx" in pg.page.get_attribute("#rw-mode", "class")
+        assert "approximation" in pg.page.text_content("#rw-mode")
+    finally:
+        pg.close()
+
+
+def test_injected_names_are_inert_text(browser, tmp_path):
+    from dcindex.build import build
+    from dcindex.report import write_report
+
+    data, fw, units = _evil_inputs()
+    build(data, fw, {"normalise": {"method": "minmax"}}, units=units).to_dir(tmp_path / "evil")
+    html = write_report(tmp_path / "evil", lang="zh")
+    pg = Page(browser, html)
+    try:
+        pg.render_all()
+        pg.page.wait_for_timeout(300)
+        assert pg.dialogs == []
+        assert pg.page.evaluate("document.querySelectorAll('img, svg[onload], a[href^=javascript]').length") == 0
+        cells = pg.page.eval_on_selector_all("#rank-table a.uname", "els => els.map(e => e.textContent)")
+        assert "<img src=x onerror=alert(1)>" in cells
+        assert pg.page.evaluate("document.title").startswith("指数<script>alert(3)</script>")
+        pg.page.click(".langs button[data-lang=en]")
+        pg.page.wait_for_function("document.documentElement.lang === 'en'")
+        pg.render_all()
+        cells = pg.page.eval_on_selector_all("#rank-table a.uname", "els => els.map(e => e.textContent)")
+        assert "A</script><script>alert(2)</script>" in cells
+        assert pg.page.text_content("h1#title") == "Index <!-- x"
+        # the profile page of the injected unit
+        pg.page.evaluate("location.hash = '#unit=U1'")
+        pg.page.wait_for_selector("#prof-name")
+        assert pg.page.text_content("#prof-name") == "<img src=x onerror=alert(1)>"
+        pg.render_all()
+        pg.page.wait_for_timeout(300)
+        pg.shot("report_injection_profile.png")
+        assert pg.dialogs == []
+        assert pg.page.evaluate("document.querySelectorAll('img, svg[onload]').length") == 0
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
