@@ -663,8 +663,8 @@ class UncertaintyResult:
         if self.sensitivity is not None and len(self.sensitivity):
             s = self.sensitivity[self.sensitivity["year"] == "all"]
             lines.append("-" * 78)
-            lines.append(f"Sobol indices of the mean absolute rank shift vs nominal (COINr's target), "
-                         f"{int(self.conf_level * 100)}% bootstrap CI")
+            lines.append(f"Sobol indices, target: mean |rank - nominal rank| (COINr); ± {int(self.conf_level * 100)}% "
+                         f"bootstrap CI")
             lines.append(f"  {'factor':<24}{'S1':>8}{'± CI':>8}{'ST':>8}{'± CI':>8}")
             for _, x in s.sort_values("ST", ascending=False).iterrows():
                 lines.append(f"  {str(x['factor'])[:24]:<24}{x['S1']:>8.3f}{x['S1_conf']:>8.3f}{x['ST']:>8.3f}"

@@ -1,0 +1,74 @@
+"""`dcindex uncertainty RESULT_DIR --spec SPEC.yaml`: Monte Carlo uncertainty and Sobol sensitivity analysis."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from dcindex.cli._common import console
+
+
+def pairs_tables(u, top_years: int = 1) -> list[Table]:
+    """Rich tables: P(A above B) in the last year, and P(A overtook B) between years."""
+    out = []
+    p = u.pairs_table()
+    if len(p):
+        yr = int(p["year"].iloc[0])
+        t = Table(title=f"Pairs in {yr}: probability that A ranks above B ({len(u.draws) - u.n_failed} draws)",
+                  header_style="bold")
+        for c in ("A", "B", "nominal A", "nominal B", "P(A above B)", "P(B above A)"):
+            t.add_column(c, justify="right" if c not in ("A", "B") else "left")
+        for _, r in p.iterrows():
+            t.add_row(str(r["unit_a"]), str(r["unit_b"]), _i(r["nominal_rank_a"]), _i(r["nominal_rank_b"]),
+                      f"{r['p_a_above_b']:.2f}", f"{r['p_b_above_a']:.2f}")
+        out.append(t)
+    o = u.overtakes
+    if len(o):
+        y0, y1 = int(o["year_from"].iloc[0]), int(o["year_to"].iloc[0])
+        sel = o[(o["year_from"] == y0) & (o["year_to"] == y1)]
+        keys = set(zip(p["unit_a"], p["unit_b"])) if len(p) else None
+        if keys is not None:
+            sel = sel[[(a, b) in keys for a, b in zip(sel["unit_a"], sel["unit_b"])]]
+        t = Table(title=f"Overtaking between {y0} and {y1}", header_style="bold")
+        for c in ("A", "B", "P(A overtook B)", "P(B overtook A)"):
+            t.add_column(c, justify="right" if c not in ("A", "B") else "left")
+        for _, r in sel.iterrows():
+            t.add_row(str(r["unit_a"]), str(r["unit_b"]), f"{r['p_a_overtook_b']:.2f}", f"{r['p_b_overtook_a']:.2f}")
+        out.append(t)
+    return out
+
+
+def _i(v) -> str:
+    return "-" if v != v else str(int(v))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("uncertainty")
+    def uncertainty_cmd(
+        result_dir: Path = typer.Argument(..., help="Result folder written by 'dcindex build' or 'dcindex run'."),
+        spec: Path = typer.Option(..., "--spec", "-s", help="Uncertainty specification (YAML): the uncertain choices."),
+        n: Optional[int] = typer.Option(None, "--n", help="Number of draws (runs); overrides the specification."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the quasi-random draws."),
+        pairs: Optional[str] = typer.Option(None, "--pairs",
+                                            help="'top10' (pairs among the last year's top 10), 'all', or A:B,C:D."),
+        no_sensitivity: bool = typer.Option(False, "--no-sensitivity",
+                                            help="Uncertainty analysis only (no Sobol design and indices)."),
+        jobs: Optional[int] = typer.Option(None, "--jobs", help="Worker threads (default: up to 2)."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default RESULT_DIR/uncertainty)."),
+    ) -> None:
+        """Ranks and scores with 5-95 % intervals, pair probabilities and Sobol indices under uncertain choices."""
+        from dcindex.io import load_result
+        from dcindex.uncertainty import uncertainty
+
+        res = load_result(result_dir)
+        u = uncertainty(res, spec, n=n, seed=seed, pairs=pairs, sensitivity=False if no_sensitivity else None,
+                        n_jobs=jobs)
+        dest = u.to_dir(out or Path(result_dir) / "uncertainty")
+        console.print(u.summary(), highlight=False, markup=False, soft_wrap=True)
+        for t in pairs_tables(u):
+            console.print(t)
+        console.print(f"Wrote ranks.csv, pairs.csv, overtakes.csv, draws.csv"
+                      + (", sensitivity.csv, sensitivity_units.csv, convergence.csv" if u.sensitivity is not None
+                         else "") + f", summary.json to [bold]{dest}[/].")
