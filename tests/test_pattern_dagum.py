@@ -316,3 +316,17 @@ def test_equal_group_means_give_zero_net_between():
     assert r.Gnb == pytest.approx(0.0, abs=1e-15)
     assert r.pairs["D_jh"].iloc[0] == 0.0
     assert r.G == pytest.approx(r.Gw + r.Gt)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values_st, st.floats(0.01, 100), st.randoms(use_true_random=False))
+def test_invariant_to_scale_order_and_labels(data, c, rnd):
+    x, g, w = data
+    r = dagum(x, g, w)
+    perm = list(range(x.size))
+    rnd.shuffle(perm)
+    names = np.array(["zeta", "alpha", "mu", "beta"])
+    r2 = dagum(c * x[perm], names[g[perm]], w[perm] * 7.0)  # rescaled values and weights, shuffled, relabelled
+    for key in ("G", "Gw", "Gnb", "Gt"):
+        assert getattr(r2, key) == pytest.approx(getattr(r, key), rel=1e-9, abs=1e-12)
+    np.testing.assert_allclose(np.sort(r2.pairs["G_jh"]), np.sort(r.pairs["G_jh"]), rtol=1e-9, atol=1e-12)
