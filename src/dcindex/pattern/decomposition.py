@@ -70,7 +70,7 @@ def _sorted_core(xs: np.ndarray, gs: np.ndarray, V: np.ndarray, k: int) -> tuple
 
 
 def pairwise_abs_sums(x: np.ndarray, labels: np.ndarray, k: int, w: np.ndarray | None = None,
-                      chunk: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      chunk: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact group-pair sums of weighted absolute differences, vectorised over leading replications.
 
     ``x`` (n,) values shared by all replications (then only the weights ``w`` (R, n) vary: this is how the
