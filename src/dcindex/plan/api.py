@@ -10,7 +10,7 @@ import pandas as pd
 from dcindex.errors import InputError
 
 from .diagnose import SWITCHABLE, PlanInfeasibleError, diagnose
-from .model import build_model
+from .model import build_model, map_solution
 from .results import PlanResult, extract_tables, indicators_table, parameter_marginals, shadow_price_table
 from .scenario import Scenario, load_scenario
 from .solve import solve
@@ -37,9 +37,12 @@ def as_scenario(scenario: str | Path | Scenario, overrides: dict[str, Any] | Non
     return load_scenario(scenario, overrides)
 
 
-def solve_scenario(sc: Scenario, *, duals: bool = True):
+def solve_scenario(sc: Scenario, *, duals: bool = True, warm: tuple | None = None):
+    """Build and solve; ``warm=(model, x)`` of a related plan is mapped onto the new model as a MIP start."""
     m = build_model(sc)
-    s = solve(m, time_limit=sc.spec.solver.time_limit_s, mip_gap=sc.spec.solver.mip_rel_gap, duals=duals)
+    start = map_solution(warm[0], warm[1], m) if warm is not None else None
+    s = solve(m, time_limit=sc.spec.solver.time_limit_s, mip_gap=sc.spec.solver.mip_rel_gap, duals=duals,
+              start=start)
     return m, s
 
 
@@ -155,13 +158,30 @@ def rules_table(sc: Scenario, m, s, sp_: pd.DataFrame, *, rule_costs: bool) -> p
             row["note"] = (row["note"] + "; " if row["note"] else "") + "marginals from the LP with integers fixed"
         rows.append(row)
     df = pd.DataFrame(rows)
+    # for a MIP, rules acting only on integer decisions (hub share of new modules) have zero dual in the LP with
+    # integers fixed; the LP relaxation's marginals are reported beside them as a second, clearly labelled view
+    df["marginal_lp_relaxation_pv"] = np.nan
+    if m.is_mip:
+        m3, s3 = solve_scenario(sc.with_changes({"solver.relax_integers": True}))
+        if s3.status == "optimal":
+            marg3 = parameter_marginals(m3, s3)
+            for i, r in df.iterrows():
+                if not r["enabled"]:
+                    continue
+                if r["rule"] in ("utilisation_floor", "hub_share", "green_share"):
+                    df.loc[i, "marginal_lp_relaxation_pv"] = marg3.get(f"{r['rule']}.min_share", 0.0) * 0.01
+                elif r["rule"] == "pue_cap":
+                    df.loc[i, "marginal_lp_relaxation_pv"] = (marg3.get("pue_cap.east", 0.0)
+                                                              + marg3.get("pue_cap.west", 0.0)) * 0.01
+    else:
+        df["marginal_lp_relaxation_pv"] = df["marginal_pv"]
     if rule_costs:
         for i, r in df.iterrows():
             if not r["enabled"] or r["rule"] in ("demand", "time_shift"):
                 continue
             try:
                 sc_off = sc.with_changes({f"rules.{r['rule']}.enabled": False})
-                m2, s2 = solve_scenario(sc_off, duals=False)
+                m2, s2 = solve_scenario(sc_off, duals=False, warm=(m, s.x))
             except Exception:  # pragma: no cover
                 continue
             if s2.status in ("optimal", "time_limit") and np.isfinite(s2.objective):
@@ -174,6 +194,7 @@ def frontier(sc: Scenario, parameter: str, values: list[float], accounting: str 
     acc = accounting or (sc.spec.economics.carbon_accounting if parameter == "carbon_price"
                          else sc.spec.rules.emission_cap.accounting)
     rows = []
+    warm = None
     for i, v in enumerate(values):
         if parameter == "carbon_price":
             ov = {"economics.carbon_price_yuan_per_t": float(v), "economics.carbon_accounting": acc}
@@ -183,7 +204,9 @@ def frontier(sc: Scenario, parameter: str, values: list[float], accounting: str 
             raise InputError(f"unknown sweep parameter '{parameter}'.", where="frontier",
                              hint="sweep 'carbon_price' or 'emission_cap'.")
         sci = sc.with_changes(ov)
-        m, s = solve_scenario(sci)
+        m, s = solve_scenario(sci, warm=warm)
+        if s.status in ("optimal", "time_limit") and np.isfinite(s.objective):
+            warm = (m, s.x)
         row = {"point": i, "parameter": parameter, "value": float(v), "accounting": acc, "status": s.status}
         if s.status in ("optimal", "time_limit") and np.isfinite(s.objective):
             t = extract_tables(sci, m, s)

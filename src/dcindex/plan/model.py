@@ -639,3 +639,18 @@ def _add_it_masked(B, rb, X, Q, D, nonshift, has_shift, coef, rowf, sel, *, para
         a3, y3, p3 = np.indices((len(sel), nY, nP))
         s3 = sel[a3]
         B.add(rb, rowf(s3, y3, p3), Q.idx(s3, y3, p3), coef[s3, y3, p3], param_part=param_part)
+
+
+def map_solution(src: Model, x: np.ndarray, dst: Model) -> np.ndarray:
+    """Carry a solution vector of ``src`` over to ``dst`` (same scenario sets, different rules) block by block,
+    converting build units (modules vs racks); blocks missing in ``src`` start at 0. Used as a MIP start."""
+    out = np.zeros(dst.n_cols)
+    for name, vb in dst.vars.items():
+        sb = src.vars.get(name)
+        if sb is None or sb.shape != vb.shape:
+            continue
+        v = x[sb.offset:sb.offset + sb.size]
+        if name == "build":
+            v = (v.reshape(sb.shape) * src.data.module[:, None] / dst.data.module[:, None]).ravel()
+        out[vb.offset:vb.offset + vb.size] = v
+    return out

@@ -170,7 +170,7 @@ class Rules(_Strict):
 
 
 class SolverOptions(_Strict):
-    mip_rel_gap: float = Field(default=1e-6, ge=0, le=1)
+    mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
     time_limit_s: float = Field(default=120.0, gt=0)
     relax_integers: bool = False
 

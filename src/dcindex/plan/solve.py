@@ -87,10 +87,20 @@ _STATUS = {
 }
 
 
-def solve(m: Model, *, time_limit: float = 120.0, mip_gap: float = 1e-6, duals: bool = True) -> Solution:
-    """Solve; for a MIP, re-solve the LP with integer columns fixed to obtain duals (and say so)."""
+def solve(m: Model, *, time_limit: float = 120.0, mip_gap: float = 1e-4, duals: bool = True,
+          start: np.ndarray | None = None) -> Solution:
+    """Solve; for a MIP, re-solve the LP with integer columns fixed to obtain duals (and say so).
+
+    ``start``: a full column vector known to be feasible (e.g. the plan before a rule was switched off), given
+    to HiGHS as the first incumbent of a MIP.
+    """
     h = _highs(time_limit, mip_gap)
     h.passModel(_lp(m, m.integer))
+    if start is not None and m.is_mip and len(start) == m.n_cols and np.all(np.isfinite(start)):
+        hs = highspy.HighsSolution()
+        hs.col_value = np.asarray(start, float).tolist()
+        hs.value_valid = True
+        h.setSolution(hs)
     h.run()
     st = h.modelStatusToString(h.getModelStatus())
     status = _STATUS.get(st, f"error: {st}")
