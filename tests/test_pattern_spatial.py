@@ -205,3 +205,11 @@ def test_weights_from_china_geojson(shared_data):
     t = pku_province(shared_data)
     m = moran_by_year(t[[2023]], w, permutations=0, coords=coords)  # restricted to the 31: Hainan re-linked
     assert m["I"].iloc[0] > 0.3
+
+
+def test_lisa_scatter_columns_slope_is_moran(us):
+    table, w = us
+    li = lisa_by_year(table[[1950]], w, permutations=0)
+    mo = moran_by_year(table[[1950]], w, permutations=0)
+    slope = np.polyfit(li["z"], li["lag"], 1)[0]
+    assert slope == pytest.approx(mo["I"].iloc[0], rel=1e-10)

@@ -282,8 +282,9 @@ def lisa_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: int
                  coords: pd.DataFrame | None = None) -> pd.DataFrame:
     """Local Moran (LISA) per unit and year: Ii, quadrant (HH/LH/LL/HL), folded pseudo p-value and cluster.
 
-    ``cluster`` is the quadrant when p_sim <= alpha, else "ns". Tidy frame: year, unit, Ii, quadrant, p_sim,
-    cluster. Conditional randomisation, seeded Generator; each year draws fresh neighbour sets.
+    ``cluster`` is the quadrant when p_sim <= alpha, else "ns". Tidy frame: year, unit, z (standardised
+    value), lag (its spatial lag, row-standardised: the Moran scatter plot, slope = global I), Ii, quadrant,
+    p_sim, cluster. Conditional randomisation, seeded Generator; each year draws fresh neighbour sets.
     """
     import esda
 
@@ -297,10 +298,11 @@ def lisa_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: int
             continue
         ml = esda.Moran_Local(y, wy, transformation="r", permutations=0)
         Is = np.asarray(ml.Is, dtype=float)
-        d = pd.DataFrame({"year": int(year), "unit": list(col.index), "Ii": Is,
+        Wr = _row_standardised(wy)
+        z = np.asarray(ml.z, float)
+        d = pd.DataFrame({"year": int(year), "unit": list(col.index), "z": z, "lag": Wr @ z, "Ii": Is,
                           "quadrant": [QUADRANTS[int(q)] for q in ml.q]})
         if permutations:
-            Wr = _row_standardised(wy)
             kmax = int(np.diff(Wr.indptr).max())
             # permutation draws without replacement of kmax ids from n-1 (vectorised: argsort of uniforms)
             rids = np.argsort(rng.random((permutations, y.size - 1)), axis=1)[:, :kmax]
