@@ -16,6 +16,7 @@ from dcindex.errors import InputError, MethodError
 
 DATA_DRIVEN = ("entropy", "critic", "pca")
 FIXED_WEIGHTS = ("meta", "equal", "ahp")
+CROSS_UNIT = ("mazziotta_pareto", "topsis")  # aggregations whose reference points come from all units
 
 
 # ------------------------------------------------------------------------------------------ arguments
@@ -185,6 +186,12 @@ class SubtreeEvaluator:
     @property
     def has_year_weights(self) -> bool:
         return any(p[4] for p in self.plan)
+
+    @property
+    def unit_independent(self) -> bool:
+        """True when a unit's score depends on its own values only (no cross-unit reference points and no
+        weights recomputed from the data), so worlds can be evaluated on the units of interest alone."""
+        return not self.has_year_weights and all(p[3].method not in CROSS_UNIT for p in self.plan)
 
     def fixed_weights_equal(self, t1: int, t2: int) -> bool:
         return all(np.array_equal(rec.used[t1], rec.used[t2]) for _, _, _, _, rc_, rec in self.plan if not rc_)

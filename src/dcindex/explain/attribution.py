@@ -251,7 +251,8 @@ def _closed_form(result, node: str, ta: int, tb: int, ua: np.ndarray, ub: np.nda
 
 
 def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_permutations: int,
-                        exact_max: int) -> _Contrib:
+                        exact_max: int, units: list[int] | None = None) -> _Contrib:
+    """Contributions for all units (rows of units not in ``units`` may be NaN when that saves work)."""
     inds, aggs = subtree(result.framework, node)
     how = _choose(result, aggs, method)
     N = len(result.unit_codes)
@@ -262,21 +263,31 @@ def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_
     ev.check_reproduces(s)
     ev.check_reproduces(e)
     Xs, Xe = ev.year_data(s), ev.year_data(e)
+    # without cross-unit dependence the world of the units of interest alone gives the same values
+    rows = np.arange(N) if (units is None or not ev.unit_independent) else np.asarray(sorted(set(units)), dtype=int)
+    Xs, Xe = Xs[rows], Xe[rows]
 
     def value_fn(masks):
         worlds = np.where(masks[:, None, :], Xe[None], Xs[None])
         return ev.evaluate(worlds, s)
 
     sh = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
-                 chunk=_chunk(N, len(inds)))
+                 chunk=_chunk(len(rows), len(inds)))
     j = result.node_index(node)
     tol = score_tol(result.scores_array[..., j])
-    internal_check(np.allclose(sh.v_empty, result.scores_array[s, :, j], atol=tol, rtol=0, equal_nan=True)
-                   and np.allclose(sh.v_full, result.scores_array[e, :, j], atol=tol, rtol=0, equal_nan=True),
+    internal_check(np.allclose(sh.v_empty, result.scores_array[s, rows, j], atol=tol, rtol=0, equal_nan=True)
+                   and np.allclose(sh.v_full, result.scores_array[e, rows, j], atol=tol, rtol=0, equal_nan=True),
                    "the Shapley game does not start and end at the build's scores")
-    phi = sh.values.T  # (N, Ks)
+    phi = np.full((N, len(inds)), np.nan)
+    se = np.full((N, len(inds)), np.nan)
+    phi[rows] = sh.values.T
+    se[rows] = sh.se.T
+    if len(rows) < N and sh.pair_marginals is not None:  # keep per-unit rows aligned with the result's units
+        pm = np.full(sh.pair_marginals.shape[:2] + (N,), np.nan)
+        pm[..., rows] = sh.pair_marginals
+        sh.pair_marginals = pm
     nan = np.full(phi.shape, np.nan)
-    return _Contrib(inds, phi, sh.se.T, nan, nan, np.full(phi.shape, "", dtype=object), nan, nan,
+    return _Contrib(inds, phi, se, nan, nan, np.full(phi.shape, "", dtype=object), nan, nan,
                     sh.description + "; game: all units' indicators in the coalition at end-year values", sh)
 
 
@@ -343,7 +354,7 @@ def attribute(result, unit, start, end, node=None, *, method: str = "auto", seed
     e = resolve_year(result, end, "end year", default="last")
     node = resolve_node(result, node)
     _require_score(result, n, code, node, (s, e))
-    c = _time_contributions(result, node, s, e, method, seed, n_permutations, exact_max)
+    c = _time_contributions(result, node, s, e, method, seed, n_permutations, exact_max, units=[n])
     return _build_attribution(result, n, code, s, e, node, c)
 
 
@@ -488,13 +499,16 @@ def compare_units(result, a, b, year=None, node=None, *, method: str = "auto", s
         ev = SubtreeEvaluator(result, node)
         ev.check_reproduces(t)
         X = ev.year_data(t)
+        ia, ib = na, nb
+        if ev.unit_independent:  # no cross-unit dependence: the two units alone make the same game
+            X, ia, ib = X[[na, nb]], 0, 1
 
         def value_fn(masks):
             W = np.repeat(X[None], len(masks), axis=0)
-            ra, rb = X[na], X[nb]
-            W[:, na, :] = np.where(masks, rb[None], ra[None])
-            W[:, nb, :] = np.where(masks, ra[None], rb[None])
-            return ev.evaluate(W, t)[:, nb]
+            ra, rb = X[ia], X[ib]
+            W[:, ia, :] = np.where(masks, rb[None], ra[None])
+            W[:, ib, :] = np.where(masks, ra[None], rb[None])
+            return ev.evaluate(W, t)[:, ib]
 
         shap = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
                        chunk=_chunk(len(result.unit_codes), len(inds)))
@@ -596,20 +610,19 @@ def rank_change(result, unit, start, end, node=None, *, top: int = 3, method: st
     node = resolve_node(result, node)
     j = result.node_index(node)
     _require_score(result, n, code, node, (s, e))
-    c = _time_contributions(result, node, s, e, method, seed, n_permutations, exact_max)
-    att = _build_attribution(result, n, code, s, e, node, c)
     S0, S1 = result.scores_array[s, :, j], result.scores_array[e, :, j]
+    with np.errstate(invalid="ignore"):
+        passed = (S0 > S0[n]) & (S1 < S1[n])
+        passed_by = (S0 < S0[n]) & (S1 > S1[n])
+    others = np.flatnonzero(passed | passed_by)
+    c = _time_contributions(result, node, s, e, method, seed, n_permutations, exact_max,
+                            units=[n] + others.tolist())
+    att = _build_attribution(result, n, code, s, e, node, c)
     fw = result.framework
     rows, drivers = [], []
-    for m, other in enumerate(result.unit_codes):
-        if m == n or np.isnan(S0[m]) or np.isnan(S1[m]):
-            continue
-        if S0[m] > S0[n] and S1[m] < S1[n]:
-            rel = "passed"
-        elif S0[m] < S0[n] and S1[m] > S1[n]:
-            rel = "passed_by"
-        else:
-            continue
+    for m in others:
+        other = result.unit_codes[m]
+        rel = "passed" if passed[m] else "passed_by"
         pc = c.contribution[n] - c.contribution[m]  # contributions to the change of the gap S_n - S_m
         gap_change = (S1[n] - S1[m]) - (S0[n] - S0[m])
         sign = 1.0 if gap_change >= 0 else -1.0

@@ -69,7 +69,7 @@ class TargetPlan:
     rank_before: float
     score_after: float
     rank_after: float
-    status: str  # already met | reached | unreachable | not verified
+    status: str  # already met | reached | unreachable | not reached (heuristic, reachability unsettled)
     verified: bool
     method: str
     linear: bool
@@ -420,12 +420,34 @@ def target(result, unit, *, rank: int | None = None, score: float | None = None,
                "measured by rebuilding, bisection along each step, trimming; verified by a rebuild; not guaranteed "
                "least-cost")
     res, s1, thr1, r1 = ev.run(y)
-    ok = _met(s1 - thr1, tol) if rank is None else r1 <= rank
-    status = "reached" if ok else "unreachable"
+
+    def meets(score_, thr_, rank_):
+        return _met(score_ - thr_, tol) if rank is None else rank_ <= rank
+
+    ok = meets(s1, thr1, r1)
+    status = "reached" if ok else "not reached"
     if not ok:
-        at_max = np.allclose(y, ub, rtol=1e-9, atol=0) if np.all(np.isfinite(ub)) else False
-        notes.append(("unreachable within the bounds: " if at_max else "not reached by the heuristic: ")
-                     + f"best score found {s1:.4f} (rank {int(r1)}), the target needs {thr1:.4f}.")
+        if np.all(np.isfinite(ub)):
+            # the heuristic stopped short: try every indicator at its bound
+            res_m, s_m, thr_m, r_m = ev.run(ub)
+            if meets(s_m, thr_m, r_m):
+                y = _heuristic(ev, c, ub, ub.copy(), margin, 0, trim)  # trim down from the bounds
+                res, s1, thr1, r1 = ev.run(y)
+                ok = meets(s1, thr1, r1)
+                status = "reached" if ok else "not reached"
+                notes.append("the heuristic's steps stalled; the plan was found by trimming down from every "
+                             "indicator at its bound (not least-cost).")
+            else:
+                y, res, s1, thr1, r1 = ub.copy(), res_m, s_m, thr_m, r_m
+                status = "unreachable"
+                notes.append(f"unreachable within the bounds: with every indicator at its bound the score is "
+                             f"{s_m:.4f} (rank {int(r_m)}), the target needs {thr_m:.4f}"
+                             + ("" if linear else " (for aggregations that are not monotone, such as "
+                                "Mazziotta-Pareto's penalty for unbalanced profiles, this is strong evidence, "
+                                "not proof)") + ".")
+        if status == "not reached":
+            notes.append(f"not reached by the heuristic: best score found {s1:.4f} (rank {int(r1)}), the target "
+                         f"needs {thr1:.4f}; some bounds are infinite, so reachability was not settled.")
     return TargetPlan(**common, threshold=thr1, score_after=s1, rank_after=r1, status=status, verified=ok,
                       method=how, linear=linear, reasons=reasons,
                       changes=_table(result, var, kpos, dirs, cur, y, c, ub, src, base, t, n),
