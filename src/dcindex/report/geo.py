@@ -87,14 +87,25 @@ def encode_lines(geom) -> list[list[int]]:
     return out
 
 
-def _outline(geoms) -> Any:
+def _outline(geoms, min_part: float = 0.01, min_hole: float = 0.5) -> Any:
+    """Boundary of the union of ``geoms`` for drawing a group outline.
+
+    A clean coverage (shared borders identical) is merged with GEOS's coverage union; otherwise (the city
+    layer has tiny gaps and overlaps between neighbours) with a union snapped to a 0.01 degree grid. Parts
+    smaller than ``min_part`` square degrees (about 100 km²; small islands, slivers) and holes smaller than
+    ``min_hole`` (gaps between neighbours) are dropped: they are noise in an outline, not group borders.
+    """
     import shapely
+    from shapely.geometry import MultiPolygon, Polygon
 
     try:
         merged = shapely.coverage_union_all(geoms)
-    except Exception:  # GEOS without coverage union, or not a clean coverage
-        merged = shapely.union_all(geoms)
-    return shapely.boundary(merged)
+    except Exception:  # not a clean coverage
+        merged = shapely.union_all(geoms, grid_size=0.01)
+    parts = [g for g in getattr(merged, "geoms", [merged]) if g.geom_type == "Polygon"]
+    keep = [Polygon(p.exterior, [h for h in p.interiors if Polygon(h).area >= min_hole])
+            for p in parts if p.area >= min_part] or parts
+    return shapely.boundary(MultiPolygon(keep))
 
 
 def map_payload(codes: list[str], groups: dict[str, list[str]]) -> dict[str, Any] | None:

@@ -57,6 +57,7 @@
       'Each line follows one unit’s rank; coloured lines are the latest top ten. Type a name to highlight any unit.'],
     trend_one: ['只有一年的数据，无法显示排名变化。', 'The data cover a single year, so there is no change over time to show.'],
     highlight: ['高亮单元…', 'Highlight a unit…'],
+    trend_big: ['共 {0} 个单元：图中显示最新一年的前 15 名（前 30 名次范围）及所选单元。', '{0} units: the chart shows the latest top 15 (ranks 1–30) and the highlighted unit.'],
     pat_h: ['区域格局', 'Regional pattern'],
     pat_lede: ['分组差距、不平等及其分解、分布演变、空间集聚和类别转移——均来自 dcindex pattern 的输出。',
       'Gaps between groups, inequality and its decomposition, the shape of the distribution, spatial clustering and class mobility — all from dcindex pattern’s output.'],
@@ -647,20 +648,22 @@
     // values: {code: number|string}; opts: {pieces, min, max, tip(code) -> lines, outline col}
     var data = Object.keys(values).map(function (c) { return { name: c, value: values[c] }; });
     var series = [{ type: 'map', map: 'dc-units', geoIndex: 0, data: data }];
-    var lineData = [];
-    if (MAPS.prov) MAPS.prov.forEach(function (l) { lineData.push({ coords: l, lineStyle: { width: 0.6, color: '#8d877c' } }); });
+    var prov = (MAPS.prov || []).map(function (l) { return { coords: l }; });
+    if (prov.length) series.push({ type: 'lines', coordinateSystem: 'geo', polyline: true, silent: true, large: false, data: prov,
+      lineStyle: { width: 0.7, color: '#8d877c', opacity: 0.9 }, z: 4, animation: false });
+    var outl = [];
     if (opts.outline && MAPS.outlines[opts.outline]) MAPS.outlines[opts.outline].forEach(function (g) {
-      g.lines.forEach(function (l) { lineData.push({ coords: l, lineStyle: { width: 2, color: '#1c1d21' } }); });
+      g.lines.forEach(function (l) { outl.push({ coords: l }); });
     });
-    if (lineData.length) series.push({ type: 'lines', coordinateSystem: 'geo', polyline: true, silent: true, data: lineData,
-      lineStyle: { opacity: 0.9 }, z: 5, animation: false });
+    if (outl.length) series.push({ type: 'lines', coordinateSystem: 'geo', polyline: true, silent: true, large: false, data: outl,
+      lineStyle: { width: 2, color: '#1c1d21', opacity: 0.95 }, z: 5, animation: false });
     var vm = opts.pieces ? { type: 'piecewise', pieces: opts.pieces, left: 10, bottom: 20, itemWidth: 14, itemHeight: 10, textStyle: { color: '#4a4d55' }, seriesIndex: 0 }
       : { type: 'continuous', min: opts.min, max: opts.max, inRange: { color: SEQ }, text: [fmt(opts.max), fmt(opts.min)], calculable: false,
         left: 10, bottom: 20, itemHeight: 120, itemWidth: 12, textStyle: { color: '#4a4d55' }, seriesIndex: 0 };
     return {
       tooltip: tooltip(function (p) { if (p.seriesType !== 'map') return ''; return tip(opts.tip(p.name)); }),
       visualMap: vm,
-      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1.1, top: 20, bottom: 20, aspectScale: 0.82,
+      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1, top: 16, bottom: 16, aspectScale: 0.82,
         itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.5 },
         emphasis: { itemStyle: { areaColor: '#f2c14e' }, label: { show: false } }, select: { disabled: true }, label: { show: false } },
       series: series
@@ -705,34 +708,41 @@
     if (T < 2) { root.appendChild(absent(t('trend_one'))); return; }
     var opts = CODES.map(function (c, i) { return [c, uname(i)]; }).sort(function (a, b) { return a[1].localeCompare(b[1], S.lang === 'zh' ? 'zh-CN' : 'en'); });
     root.appendChild(h('div', { class: 'controls' }, ctl(t('highlight'), sel([['', t('none')]].concat(opts), S.hl, function (v) { S.hl = v; rerender('trend'); }, t('highlight')))));
+    var BIG = N > 40;
     var el = chart('tall', function () {
       var R = D.ranks[D.root], last = R[T - 1];
-      var top = CODES.map(function (_, i) { return i; }).filter(function (i) { return last[i] != null; })
-        .sort(function (a, b) { return last[a] - last[b]; }).slice(0, 10);
-      var hl = S.hl ? IDX[S.hl] : -1, series = [];
-      var ci = 0;
-      for (var n = 0; n < N; n++) {
-        var isTop = top.indexOf(n) >= 0, isHl = n === hl;
-        var col = isHl ? '#b4441b' : isTop ? PAL[top.indexOf(n) % PAL.length] : '#cfc9bf';
-        series.push({ type: 'line', name: CODES[n], data: R.map(function (r) { return r[n]; }), symbol: isTop || isHl ? 'circle' : 'none',
-          symbolSize: 6, showSymbol: isTop || isHl, z: isHl ? 4 : isTop ? 3 : 1, connectNulls: false, silent: !(isTop || isHl) && N > 60,
-          lineStyle: { width: isHl ? 3.5 : isTop ? 2.4 : 1, color: col, opacity: isTop || isHl ? 1 : 0.7 }, itemStyle: { color: col },
-          emphasis: { focus: 'series', lineStyle: { width: 3.5 } },
-          endLabel: { show: isTop || isHl, formatter: (function (name) { return function () { return name; }; })(uname(n)), color: col, fontWeight: 600, fontSize: 12 } });
-        ci++;
+      var byRank = CODES.map(function (_, i) { return i; }).filter(function (i) { return last[i] != null; })
+        .sort(function (a, b) { return last[a] - last[b]; });
+      var top = byRank.slice(0, 10), shown = BIG ? byRank.slice(0, 15) : CODES.map(function (_, i) { return i; });
+      var hl = S.hl ? IDX[S.hl] : -1, series = [], ymax = N;
+      if (hl >= 0 && shown.indexOf(hl) < 0) shown.push(hl);
+      if (BIG) {
+        ymax = 30;
+        if (hl >= 0) R.forEach(function (r) { if (r[hl] != null && r[hl] > ymax) ymax = r[hl]; });
+        ymax = Math.min(N, ymax);
       }
+      shown.forEach(function (n) {
+        var isTop = top.indexOf(n) >= 0, isHl = n === hl;
+        var col = isHl ? '#b4441b' : isTop ? PAL[top.indexOf(n) % PAL.length] : '#c4bdb2';
+        series.push({ type: 'line', name: CODES[n], data: R.map(function (r) { return r[n]; }), symbol: 'circle',
+          symbolSize: isTop || isHl ? 6 : 4, showSymbol: isTop || isHl || BIG, z: isHl ? 4 : isTop ? 3 : 1, connectNulls: false,
+          lineStyle: { width: isHl ? 3.5 : isTop ? 2.4 : 1.2, color: col, opacity: isTop || isHl ? 1 : 0.8 }, itemStyle: { color: col },
+          emphasis: { focus: 'series', lineStyle: { width: 3.5 } }, clip: true,
+          endLabel: { show: isTop || isHl || BIG, formatter: (function (name) { return function () { return name; }; })(uname(n)),
+            color: isTop || isHl ? col : '#7b7f88', fontWeight: isTop || isHl ? 600 : 400, fontSize: 12 } });
+      });
       return {
-        grid: baseGrid({ right: 120, left: 40 }),
+        grid: baseGrid({ right: 130, left: 40 }),
         tooltip: tooltip(function (p) { var n = IDX[p.seriesName]; return tip([uname(n), YEARS[p.dataIndex] + ': ' + t('rank_of', p.value)]); }),
         xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }),
-        yAxis: axis({ type: 'value', inverse: true, min: 1, max: N, interval: N > 60 ? 20 : N > 20 ? 5 : 1 }),
+        yAxis: axis({ type: 'value', inverse: true, min: 1, max: ymax, interval: ymax > 60 ? 20 : ymax > 20 ? 5 : 1 }),
         labelLayout: { moveOverlap: 'shiftY' },
         series: series
       };
     });
     el.setAttribute('aria-label', t('trend_h'));
     el._click = function (p) { if (IDX[p.seriesName] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.seriesName); };
-    root.appendChild(h('figure', { class: 'fig' }, el));
+    root.appendChild(h('figure', { class: 'fig' }, el, BIG ? h('figcaption', null, t('trend_big', N)) : null));
   }
 
   /* ------------------------------------------------------------------------------ pattern */
@@ -1149,5 +1159,8 @@
     ranks: function (ti) { ti = ti === undefined ? S.yi : ti; return CODES.map(function (c, n) { return [c, curRank(ti, n), curScore(ti, n)]; }); },
     charts: function () { return live.size; }
   };
-  requestAnimationFrame(function () { window.dcReport.ready = true; document.documentElement.setAttribute('data-ready', '1'); });
+  requestAnimationFrame(function () {
+    window.dcReport.readyAt = performance.now();  // time to first render (benchmark: bench/bench_report.py)
+    window.dcReport.ready = true; document.documentElement.setAttribute('data-ready', '1');
+  });
 })();
