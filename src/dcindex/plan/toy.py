@@ -47,7 +47,8 @@ def toy_scenario(
     frontier: dict[str, Any] | None = None,
 ) -> Scenario:
     """Build a scenario in memory. ``demand`` maps (origin, class, year) to racks; sites need site_id and
-    province_code at least. Rules default to all off, so tests switch on exactly what they test."""
+    province_code at least. Rules default to off (except demand, and green_supply so that green power exists
+    only where ``green`` gives it), so tests switch on exactly what they test."""
     years = list(years)
     if origins is None:
         origins = sorted({o for (o, _, _) in demand}, key=str)
@@ -69,6 +70,7 @@ def toy_scenario(
     all_off = {r: {"enabled": False} for r in ("latency", "utilisation_floor", "hub_share", "green_share", "pue_cap",
                                                 "green_supply", "bandwidth", "emission_cap", "site_limits")}
     all_off["demand"] = {"enabled": True}
+    all_off["green_supply"] = {"enabled": True}  # green power only where ``green`` gives it
     rr = {**all_off}
     for key, val in (rules or {}).items():
         rr[key] = {**rr.get(key, {}), **val}
