@@ -120,7 +120,8 @@ def test_score_target_and_unreachable_report():
 def test_heuristic_reaches_rank_targets_under_relative_methods():
     r = simple_build(N=8, seed=6, recipe={"treat": {"method": "winsorise"},
                                           "normalise": {"method": "minmax", "low": 1, "high": 100},
-                                          "aggregate": {"method": "geometric", "by_level": {2: {"method": "arithmetic"}}}})
+                                          "aggregate": {"method": "geometric",
+                                                        "by_level": {2: {"method": "arithmetic"}}}})
     t, j = 2, r.node_index("IDX")
     worst = int(np.argmax(r.ranks_array[t, :, j]))
     plan = explain.target(r, f"u{worst}", rank=3, max_change=300)

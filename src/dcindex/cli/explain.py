@@ -57,10 +57,13 @@ def _csv(v: Optional[str]) -> Optional[list[str]]:
 def register(app: typer.Typer) -> None:
     @app.command("explain")
     def explain_cmd(
-        result_dir: Path = typer.Argument(..., help="Result folder (from dcindex build/run); with --compare: the NEW edition."),
+        result_dir: Path = typer.Argument(..., help="Result folder (from dcindex build/run); with --compare: the "
+                                                    "NEW edition."),
         unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Unit code (e.g. 510000) or exact name."),
-        start: Optional[int] = typer.Option(None, "--from", help="Start year (default: first year)."),
-        end: Optional[int] = typer.Option(None, "--to", help="End year (default: last year)."),
+        start: Optional[int] = typer.Option(None, "--from", help="Start year (default: first year; with --compare: "
+                                                                 "the old edition's year, default its last)."),
+        end: Optional[int] = typer.Option(None, "--to", help="End year (default: last year; with --compare: the new "
+                                                             "edition's year, default its last)."),
         node: Optional[str] = typer.Option(None, "--node", "-n", help="Node to explain (default: the index)."),
         vs: Optional[str] = typer.Option(None, "--vs", help="Explain why --unit is above/below this unit."),
         year: Optional[int] = typer.Option(None, "--year", help="Year for --vs (default: --to or the last year)."),
@@ -69,13 +72,13 @@ def register(app: typer.Typer) -> None:
                                                     "method change and real change."),
         ranks: bool = typer.Option(True, "--ranks/--no-ranks", help="Also list units passed / passed by."),
         method: str = typer.Option("auto", "--method", help=f"Attribution method: {_METHODS}."),
-        samples: int = typer.Option(1000, "--samples", help="Permutations for sampled Shapley values (> 12 indicators)."),
+        samples: int = typer.Option(1000, "--samples",
+                                    help="Permutations for sampled Shapley values (> 12 indicators)."),
         seed: int = typer.Option(0, "--seed", help="Seed for sampled Shapley values."),
         top: int = typer.Option(10, "--top", help="Rows to print."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write tables (CSV), JSON and summary here."),
     ) -> None:
-        """Why a score changed (--unit, --from, --to), why a unit is above another (--vs), or what two editions
-        changed (--compare OLD_DIR)."""
+        """Why a score changed (--unit, --from, --to), why a unit beats another (--vs), what editions changed."""
         from dcindex import explain as ex
 
         res = _load(result_dir)
@@ -197,7 +200,8 @@ def register(app: typer.Typer) -> None:
         bounds = {}
         for k, v in _pairs(bound, "--bound", "patent_grants=:50000").items():
             if ":" not in v:
-                raise InputError(f"--bound {k}={v} is not LOW:HIGH.", hint="write e.g. patent_grants=1000:50000 or =:50000.")
+                raise InputError(f"--bound {k}={v} is not LOW:HIGH.",
+                                 hint="write e.g. patent_grants=1000:50000 or patent_grants=:50000.")
             lo, hi = v.split(":", 1)
             bounds[k] = (_num(lo, "--bound") if lo.strip() else None, _num(hi, "--bound") if hi.strip() else None)
         mc: Optional[float | dict[str, float]] = None

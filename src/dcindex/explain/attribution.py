@@ -245,7 +245,8 @@ def _closed_form(result, node: str, ta: int, tb: int, ua: np.ndarray, ub: np.nda
     internal_check(np.allclose(tot_a, np.where(has, sa, np.nan), atol=tol, rtol=0, equal_nan=True)
                    and np.allclose(tot_b, np.where(has, sb, np.nan), atol=tol, rtol=0, equal_nan=True),
                    f"effective weights x normalised values do not add up to the scores of '{node}'")
-    return _Contrib(inds, contrib, np.where(has[:, None] & np.ones_like(contrib, bool), 0.0, np.nan), value, weight, status,
+    zero_se = np.where(has[:, None], np.zeros_like(contrib), np.nan)
+    return _Contrib(inds, contrib, zero_se, value, weight, status,
                     np.where(has[:, None], ewa, np.nan), np.where(has[:, None], ewb, np.nan),
                     "closed form (arithmetic): effective weight x normalised value, per indicator")
 
@@ -406,7 +407,7 @@ def _build_attribution(result, n: int, code: str, s: int, e: int, node: str, c: 
     se_fn = _se_fn(c, n)
     groups = _group_table(result, node, inds, contrib, se_fn, s, n, e, n, total)
     by_node = _by_node_table(result, node, inds, contrib, se_fn)
-    notes = _notes(result, node, inds, s, e, closed, c)
+    notes = _notes(result, node, inds, s, e, closed, c, n)
     df.attrs.update({"unit": code, "node": node, "start": result.years[s], "end": result.years[e],
                      "start_score": S0, "end_score": S1, "change": total, "method": c.method})
     R = result.ranks_array
@@ -443,7 +444,7 @@ def change(result, unit, start, end, node=None, **kwargs) -> pd.DataFrame:
     return attribute(result, unit, start, end, node, **kwargs).indicators
 
 
-def _notes(result, node, inds, s, e, closed: bool, c: _Contrib) -> list[str]:
+def _notes(result, node, inds, s, e, closed: bool, c: _Contrib, n: int) -> list[str]:
     fw = result.framework
     notes = []
     drifting = [k for k in inds if not _drift_free(result, k)]
@@ -453,13 +454,19 @@ def _notes(result, node, inds, s, e, closed: bool, c: _Contrib) -> list[str]:
             + ": a normalised value moves when the unit's own value moves and when the year's reference points "
             "(min/max, mean/sd, other units) move; 'own_value_change' and 'reference_drift' split it"
             + (" and 'raw_effect'/'goalpost_drift' split the value effect." if closed else "."))
-    if closed and np.nanmax(np.abs(c.weight_effect[~np.isnan(c.weight_effect)]), initial=0) > 0:
+    we = c.weight_effect[n]
+    if closed and np.max(np.abs(we[~np.isnan(we)]), initial=0) > 0:
         notes.append("the effective weights differ between the years (per-year data-driven weights or a changed "
                      "set of present indicators): see 'weight_effect'.")
-    imputed = result.imputed_mask
     kpos = [fw.indicators.index(k) for k in inds]
-    return notes + ([f"some values of these indicators were imputed in {result.years[s]} or {result.years[e]}."]
-                    if imputed[[s, e]][..., kpos].any() else [])
+    imp = [k for k, i in zip(inds, kpos) if result.imputed_mask[[s, e], n, i].any()]
+    if imp:
+        notes.append(f"imputed (not observed) values enter for {', '.join(imp)} in {result.years[s]} or "
+                     f"{result.years[e]}.")
+    if not closed and c.shap is not None and c.shap.method != "exact":
+        notes.append("sampled Shapley values: see 'se' for their standard errors; the contributions still add up "
+                     "exactly.")
+    return notes
 
 
 def _drift_free(result, code):

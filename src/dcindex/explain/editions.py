@@ -114,7 +114,8 @@ class EditionComparison:
         """Waterfall-ready steps for one unit: old score, data revision, method change, real change, new score."""
         hit = self.table[self.table["unit"] == str(unit)]
         if not len(hit):
-            raise InputError(f"unit '{unit}' is not in this comparison.", hint="use a unit code present in both editions.")
+            raise InputError(f"unit '{unit}' is not in this comparison.",
+                             hint="use a unit code present in both editions.")
         r = hit.iloc[0]
         steps = [("start", f"old edition {self.start}", "start", r["old_score"])]
         if pd.notna(r["data_revision"]):

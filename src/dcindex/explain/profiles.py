@@ -58,7 +58,8 @@ class Profile:
                 lines.append(f"  {title} (indicator rank vs overall rank {int(self.rank)}, margin {self.margin}):")
                 lines += text_table(sub, [("code", "indicator", None), ("name", "name", None),
                                           ("rank", "rank", lambda v: str(int(v)) if pd.notna(v) else "—"),
-                                          ("advantage", "advantage", lambda v: f"{int(v):+d}" if pd.notna(v) else "—"),
+                                          ("advantage", "advantage",
+                                           lambda v: f"{int(v):+d}" if pd.notna(v) else "—"),
                                           ("value", "normalised", fmt)], indent="    ", max_rows=8)
             else:
                 lines.append(f"  {title}: none beyond {self.margin} ranks")

@@ -65,7 +65,8 @@ def parse_change(indicator: str, spec: Any) -> Change:
     m = _CHANGE_RE.match(str(spec))
     if not m:
         raise InputError(f"change of '{indicator}': '{spec}' is not understood.",
-                         hint="write +20% or -5% (relative), +3.5 (absolute, raw units), *1.2 (multiply) or =100 (set).")
+                         hint="write +20% or -5% (relative), +3.5 (absolute, raw units), *1.2 (multiply) or "
+                              "=100 (set).")
     op, num, pct = m.group("op") or "+", float(m.group("num")), m.group("pct")
     if op in "*x×":
         if pct:

@@ -86,7 +86,8 @@ class TargetPlan:
 
     def summary(self) -> str:
         lines = [f"Target for {self.unit_name} ({self.unit}) on {self.node}, {self.year}: {self.target}",
-                 f"  now: score {fmt(self.score_before)}, rank {_ri(self.rank_before)}; threshold {fmt(self.threshold)}",
+                 f"  now: score {fmt(self.score_before)}, rank {_ri(self.rank_before)}; "
+                 f"threshold {fmt(self.threshold)}",
                  f"  method: {self.method}"]
         if not self.linear and self.reasons:
             lines.append("  not linear because: " + "; ".join(self.reasons))
@@ -96,7 +97,8 @@ class TargetPlan:
         if len(moved):
             lines.append(f"  plan (total cost {fmt(self.total_cost)}):")
             lines += text_table(moved, [("indicator", "indicator", None), ("name", "name", None),
-                                        ("current", "current", lambda v: fmt(v, 4)), ("new", "new", lambda v: fmt(v, 4)),
+                                        ("current", "current", lambda v: fmt(v, 4)),
+                                        ("new", "new", lambda v: fmt(v, 4)),
                                         ("change_pct", "change %", lambda v: f"{v:+.1f}%" if pd.notna(v) else "—"),
                                         ("cost", "cost", fmt), ("at_bound", "at bound", lambda v: "yes" if v else "")],
                                 indent="    ")
