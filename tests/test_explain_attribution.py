@@ -238,3 +238,21 @@ def test_bad_input_is_named():
     V[0, 0, :] = np.nan  # u0 has no data in 2016, hence no score
     with pytest.raises(InputError, match="unit 'u0' has no score for 'IDX' in 2016"):
         explain.change(r.rebuild(data=r.panel.with_values(V)), "u0", 2016, 2018)
+
+
+@pytest.mark.parametrize("wmethod", ["critic", "pca", "entropy"])
+def test_per_year_weights_recomputed_in_every_world(wmethod):
+    # data-driven weights with scope: year are recomputed on each mixed data set; the game must still start and
+    # end at the build's scores (explain checks that internally) and add up
+    # (P2 has three children; the core's PCA weights of a two-child node hit an argmax tie and are not invariant
+    # to the order of the units, which the swap game would rightly refuse)
+    r = simple_build(N=14, seed=12, recipe={"weights": {"method": "meta",
+                                                        "by_node": {"P2": {"method": wmethod, "scope": "year"}}},
+                                            "normalise": {"method": "minmax", "low": 1, "high": 100},
+                                            "aggregate": {"method": "geometric"}})
+    assert not np.allclose(r.weights["P2"].used[0], r.weights["P2"].used[-1])  # the weights do move
+    for u in ("u0", "u9"):
+        df = explain.change(r, u, 2016, 2018)
+        assert df["contribution"].sum() == pytest.approx(df.attrs["change"], abs=1e-9)
+    cu = explain.compare_units(r, "u0", "u9", 2018)
+    assert cu.indicators["contribution"].sum() == pytest.approx(cu.change, abs=1e-9)
