@@ -15,6 +15,14 @@ from .scenario import Scenario
 
 def build_pulp(sc: Scenario):
     """Return (problem, variables dict, objective offset) for a scenario with hard rules."""
+    import warnings
+
+    with warnings.catch_warnings():  # PuLP 3.x deprecates LpVariable(...) in favour of a 4.0 API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _build_pulp(sc)
+
+
+def _build_pulp(sc: Scenario):
     import pulp
 
     D = model_data(sc)
@@ -175,8 +183,12 @@ def solve_pulp(sc: Scenario, *, time_limit: float | None = None, msg: bool = Fal
     t0 = time.perf_counter()
     prob, _vars, offset = build_pulp(sc)
     t1 = time.perf_counter()
-    solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=sc.spec.solver.mip_rel_gap)
-    prob.solve(solver)
+    import warnings
+
+    with warnings.catch_warnings():  # PULP_CBC_CMD (the bundled CBC) is deprecated for PuLP 4.0
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=sc.spec.solver.mip_rel_gap)
+        prob.solve(solver)
     t2 = time.perf_counter()
     status = pulp.LpStatus[prob.status]
     val = pulp.value(prob.objective)
