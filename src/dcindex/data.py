@@ -51,6 +51,41 @@ def decode_bytes(raw: bytes, where: str) -> tuple[str, str]:
                      hint="save it as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)').")
 
 
+def read_yaml(path: str | Path, *, what: str, option: str, error: type = InputError) -> Any:
+    """Read a YAML file safely (``yaml.safe_load``; UTF-8, UTF-8 BOM or GB18030) with one-paragraph errors.
+
+    ``what`` names the file in messages ("framework", "recipe", ...), ``option`` the CLI option that gave it;
+    YAML syntax errors are raised as ``error`` with line and column.
+    """
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"the {what} file does not exist or is not a file.", where=str(p),
+                         hint=f"check the path given to {option}.")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the {what} file: {exc.strerror or exc}.", where=str(p),
+                         hint="check the file's permissions.") from None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError(f"the {what} file is neither UTF-8 nor GB18030/GBK text (UTF-16?).", where=str(p),
+                         hint="save it as UTF-8 (in Notepad: Save as > Encoding: UTF-8).")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise error(f"cannot parse YAML{pos}: {getattr(exc, 'problem', exc)}.", where=str(p),
+                    hint="fix the YAML syntax (indentation, colons, quotes).") from None
+
+
 def read_table(path: str | Path, *, numeric: bool = False, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/XLSX/XLS file into a DataFrame of strings (missing cells as None).
 
@@ -118,6 +153,41 @@ def parse_number(cell: Any) -> float | None:
     return None
 
 
+_PLAIN_CHARS_RE = re.compile(r"[^0-9.eE+\- \x00]")
+_MISSING_EXACT = np.array(sorted(MISSING_TOKENS | {"NA", "N/A", "NaN", "NULL", "None", "#N/A"}), dtype=object)
+
+
+def _fast_floats(vals: np.ndarray, res: np.ndarray) -> np.ndarray:
+    """Fill ``res`` from a plain column in one C loop; return the positions left for :func:`parse_number`.
+
+    Own code because pandas.to_numeric accepts more than the documented formats ('inf', '1_000' ...) and uses
+    its own strtod. Here a column whose present cells are all plain decimal text (only the characters
+    ``0-9 . e E + -`` and spaces, which is exactly the grammar ``float()`` and :data:`_NUM_RE` share) or all
+    numbers (XLSX) is converted with ``float()`` semantics via ``astype(float)``; empty cells and the usual
+    missing tokens become NaN (as :func:`parse_number` makes them); any other column goes cell by cell.
+    """
+    n = len(vals)
+    everything = np.arange(n)
+    if n == 0:
+        return everything
+    kind = pd.api.types.infer_dtype(vals, skipna=True)
+    if kind not in ("string", "floating", "integer", "mixed-integer-float", "empty"):
+        return everything
+    absent = pd.isna(vals)
+    if kind == "string":
+        absent |= (vals == "") | pd.Series(vals, dtype=object).isin(_MISSING_EXACT).to_numpy()
+    present = ~absent
+    sv = vals[present]
+    if kind == "string" and _PLAIN_CHARS_RE.search("\x00".join(sv)):
+        return everything
+    try:
+        res[present] = sv.astype(float)
+    except (ValueError, TypeError):
+        return everything
+    res[absent] = np.nan  # empty, None/NaN or a missing token: what parse_number returns for them
+    return np.empty(0, dtype=np.int64)
+
+
 def parse_numeric(df: pd.DataFrame, columns: Iterable[str], *, where: str | None = None,
                   row_offset: int = 2) -> pd.DataFrame:
     """Parse ``columns`` to float; one error lists every offending cell (row as in the file, 1-based)."""
@@ -128,7 +198,9 @@ def parse_numeric(df: pd.DataFrame, columns: Iterable[str], *, where: str | None
     for col in columns:
         vals = df[col].to_numpy(dtype=object)
         res = np.empty(len(vals), dtype=float)
-        for i, v in enumerate(vals):
+        todo = _fast_floats(vals, res)
+        for i in todo:
+            v = vals[i]
             x = parse_number(v)
             if x is None:
                 nbad += 1
