@@ -266,7 +266,8 @@ class _Pipeline:
                     problems.append(f"unit '{panel.unit_codes[n]}', year {panel.years[t]}, "
                                     f"denominator '{dcode}' = {D[t, n]:g} (for '{code}')")
             if not strict and miss.any():
-                cells = [f"{panel.unit_codes[n]} {panel.years[t]}" for t, n in np.argwhere(miss)[:10]]
+                ucodes = panel.unit_codes  # a property that builds a list: once, not per cell
+                cells = [f"{ucodes[n]} {panel.years[t]}" for t, n in np.argwhere(miss)[:10]]
                 self.warnings.append(
                     f"denominator '{dcode}' is missing for {int(miss.sum())} cell(s) of '{code}' "
                     f"({', '.join(cells)}); these values became missing (as in COINr) and go to imputation. "
@@ -720,11 +721,12 @@ class BuildResult:
         if len(self.treatment):
             sheets["Treatment"] = self.treatment
         flags = []
+        ucodes = np.array(self.unit_codes, dtype=object)  # the properties build lists: once, not per cell
+        yrs, inds = np.array(self.years), np.array(fw.indicators, dtype=object)
         for name, mask in (("imputed", self.imputed_mask), ("treated", self.treated_mask)):
-            for t, n, k in np.argwhere(mask):
-                flags.append({"unit": self.unit_codes[n], "year": self.years[t],
-                              "indicator": fw.indicators[k], "flag": name})
-        sheets["Flags"] = pd.DataFrame(flags, columns=["unit", "year", "indicator", "flag"])
+            t, n, k = np.nonzero(mask)
+            flags.append(pd.DataFrame({"unit": ucodes[n], "year": yrs[t], "indicator": inds[k], "flag": name}))
+        sheets["Flags"] = pd.concat(flags, ignore_index=True)
         sheets["Recipe"] = pd.DataFrame({"recipe (YAML)": self.recipe.to_yaml().splitlines()})
         prov = [("dcindex_version", self.manifest["dcindex_version"]),
                 ("data_fingerprint", self.manifest["data_fingerprint"]),
