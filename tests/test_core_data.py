@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 import dcindex
 from dcindex.build import load_panel
@@ -296,3 +298,54 @@ def test_coinr_asem_panel_import(shared_data):
     p = load_panel(d / "ASEM_iData_p.csv", fw)
     assert p.years == [2018, 2019, 2020, 2021, 2022] and len(p.unit_codes) == 51
     assert p.values.shape == (5, 51, 49)
+
+
+# ============================================================= parse_numeric = parse_number cell by cell
+def _cellwise(df, columns):
+    """The specification: parse_number on every cell; the error lists the offending cells in order."""
+    out, bad = {}, []
+    for c in columns:
+        vals = []
+        for i, v in enumerate(df[c].to_numpy(dtype=object)):
+            x = parse_number(v)
+            if x is None:
+                bad.append(f"row {i + 2}, column '{c}': {str(v)!r}")
+                x = np.nan
+            vals.append(x)
+        out[c] = np.array(vals, dtype=float)
+    return out, bad
+
+
+_cell = hs.one_of(
+    hs.text(alphabet="0123456789.eE+- ,%_inaf—１２", max_size=8),
+    hs.sampled_from(["", "..", "-", "—", "NA", "nan", "inf", "1_000", "1,234", " 12 ", "12%", "1e400", "007"]),
+    hs.floats(allow_nan=True, allow_infinity=True).map(lambda x: repr(x)),
+    hs.integers(-10**6, 10**6).map(str),
+)
+_obj = hs.one_of(hs.none(), hs.floats(allow_nan=True, allow_infinity=False), hs.integers(-10**6, 10**6),
+                 hs.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=hs.lists(_cell, min_size=1, max_size=12), b=hs.lists(hs.one_of(_cell, hs.none()), min_size=1, max_size=12),
+       c=hs.lists(_obj, min_size=1, max_size=12))
+def test_parse_numeric_equals_cellwise_parse_number(a, b, c):
+    n = min(len(a), len(b), len(c))
+    df = pd.DataFrame({"a": a[:n], "b": b[:n], "c": c[:n]}, dtype=object)
+    want, bad = _cellwise(df, ["a", "b", "c"])
+    if bad:
+        with pytest.raises(InputError) as e:
+            parse_numeric(df, ["a", "b", "c"])
+        assert "; ".join(bad[:25]) in str(e.value)
+    else:
+        got = parse_numeric(df, ["a", "b", "c"])
+        for k in ("a", "b", "c"):
+            assert np.array_equal(got[k].to_numpy(), want[k], equal_nan=True), k
+
+
+def test_parse_numeric_fast_path_is_exact_on_full_precision_text():
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(size=2000) * 10.0 ** rng.integers(-8, 9, 2000)
+    df = pd.DataFrame({"v": [repr(float(v)) for v in x] + ["", "-"]}, dtype=object)
+    got = parse_numeric(df, ["v"])["v"].to_numpy()
+    assert np.array_equal(got[:-2], x) and np.isnan(got[-2:]).all()
