@@ -56,7 +56,18 @@ class Page:
 
         pg.on("dialog", on_dialog)
         pg.goto(path.resolve().as_uri())
-        pg.wait_for_function("window.dcReport && window.dcReport.ready === true", timeout=15000)
+        self.wait("window.dcReport && window.dcReport.ready === true", 15)
+
+    def wait(self, expr: str, timeout: float = 5.0) -> None:
+        """Poll a JavaScript expression (page.evaluate; wait_for_function would need 'unsafe-eval', which the
+        report's Content-Security-Policy rightly refuses)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while not self.page.evaluate(expr):
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {expr}")
+            self.page.wait_for_timeout(50)
 
     def render_all(self):
         self.page.evaluate("window.dcReport.renderAll()")
@@ -70,20 +81,47 @@ class Page:
         self.page.close()
 
 
+def toy_plan(d: Path) -> Path:
+    """A small compute plan solved by the real planner (three sites, five origins, two years, a frontier)."""
+    from dcindex.plan import plan
+    from dcindex.plan.toy import toy_scenario
+
+    sites = [{"site_id": "NMG", "province_code": "150000", "region": "west", "hub": True, "existing_racks": 50,
+              "capex_yuan_per_rack": 5, "grid_price_yuan_per_kwh": 0.3},
+             {"site_id": "GZ", "province_code": "520000", "region": "west", "hub": True, "existing_racks": 30,
+              "capex_yuan_per_rack": 5, "grid_price_yuan_per_kwh": 0.35},
+             {"site_id": "SH", "province_code": "310000", "region": "east", "hub": False, "existing_racks": 40,
+              "capex_yuan_per_rack": 9, "grid_price_yuan_per_kwh": 0.7}]
+    origins = ["110000", "310000", "440000", "510000", "330000"]
+    demand = {(o, "batch", y): 10.0 + 3 * i + (y - 2025) * 4 for i, o in enumerate(origins) for y in (2025, 2026)}
+    sc = toy_scenario(sites, demand, years=[2025, 2026], netcost=1.0,
+                      frontier={"parameter": "carbon_price", "values": [0, 200, 800]})
+    plan(sc, out=d, rule_costs=False)
+    return d
+
+
 @pytest.fixture(scope="module")
 def panel_result(tmp_path_factory):
-    """A 31-province x 4-year synthetic build with its regional pattern analysis, and its report (zh)."""
+    """A 31-province x 4-year synthetic build with its regional pattern analysis, audit, uncertainty analysis
+    and a compute plan, and its report (zh)."""
     from dcindex import pattern
+    from dcindex.audit import audit
     from dcindex.io import load_result
     from dcindex.report import write_report
     from dcindex.report.samples import synthetic_result
+    from dcindex.uncertainty import uncertainty
 
     d = tmp_path_factory.mktemp("panel")
     res = synthetic_result("province", years=range(2020, 2024), seed=3)
     res.to_dir(d)
     pr = pattern.analyse(res, by="region4", seed=0, B=49, permutations=99, markov_permutations=9, spatial_models=())
     pr.to_dir(d / "pattern" / "region4")
-    out = write_report(d, lang="zh", out=d / "report.html")
+    audit(res).to_dir(d / "audit")
+    spec = {"n": 40, "seed": 1, "choices": [{"type": "weights", "name": "Weights", "levels": [2], "amount": 0.3},
+                                            {"type": "treat", "name": "Winsorisation", "vary": {"max_points": [1, 3, 5]}}]}
+    uncertainty(res, spec, pairs="top10").to_dir(d / "uncertainty")
+    pdir = toy_plan(tmp_path_factory.mktemp("plan"))
+    out = write_report(d, lang="zh", out=d / "report.html", plan_dir=pdir)
     return load_result(d), out
 
 
@@ -126,7 +164,15 @@ def test_renders_without_errors_and_lists_every_unit(browser, panel_result):
         want = res.wide(what="rank")[res.years[-1]]
         assert {u: int(r) for u, r in shown} == {u: int(want[u]) for u in res.unit_codes}
         n_charts = pg.page.evaluate("window.dcReport.charts()")
-        assert n_charts >= 9  # map, bump, 2 x pattern lines, dagum, kde, moran, lisa, markov
+        # map, bump, group means, inequality, Dagum, kde, Moran, LISA, Markov, whiskers, pairs, sensitivity,
+        # leave-one-out, importance, drivers, flows, utilisation, frontier
+        assert n_charts >= 18, n_charts
+        for sel in ("#audit-problems li", "#overtakes li, #sec-uncertainty p", "#explain-drivers canvas",
+                    "#sec-plan canvas"):
+            assert pg.page.locator(sel).count() > 0, sel
+        # the ranking table carries the uncertainty interval of every ranked unit
+        ci = pg.page.eval_on_selector_all("#rank-table td.ci", "els => els.map(e => e.textContent)")
+        assert len(ci) == len(res.unit_codes) and all(re.fullmatch(r"\d+(\.\d)?–\d+(\.\d)?", c) for c in ci), ci
         pg.shot("report_zh_full.png")
         pg.page.locator("#sec-map").scroll_into_view_if_needed()
         pg.shot("report_zh_map.png", full=False)
@@ -143,14 +189,14 @@ def test_language_switch_changes_every_label(browser, panel_result):
         zh_heads = pg.page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
         assert all(CJK.search(h) for h in zh_heads if h != "Moran")
         pg.page.click(".langs button[data-lang=en]")
-        pg.page.wait_for_function("document.documentElement.lang === 'en'")
+        pg.wait("document.documentElement.lang === 'en'")
         pg.render_all()
         en_heads = pg.page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
         assert len(en_heads) == len(zh_heads) and not any(CJK.search(h) for h in en_heads)
         # every visible text in English mode is free of Chinese (the data have English names), except the
-        # language button itself
+        # language button itself and verbatim copies of other tools' files (e.g. the planner's summary.txt)
         text = pg.page.evaluate("""() => { const c = document.body.cloneNode(true);
-            c.querySelectorAll('.langs, script, noscript').forEach(e => e.remove()); return c.innerText; }""")
+            c.querySelectorAll('.langs, script, noscript, .verbatim').forEach(e => e.remove()); return c.innerText; }""")
         assert not CJK.search(text), CJK.findall(text)[:20]
         assert "Ranking" in text and "Regional pattern" in text
         # a profile page in English
@@ -262,7 +308,7 @@ def test_injected_names_are_inert_text(browser, tmp_path):
         assert "<img src=x onerror=alert(1)>" in cells
         assert pg.page.evaluate("document.title").startswith("指数<script>alert(3)</script>")
         pg.page.click(".langs button[data-lang=en]")
-        pg.page.wait_for_function("document.documentElement.lang === 'en'")
+        pg.wait("document.documentElement.lang === 'en'")
         pg.render_all()
         cells = pg.page.eval_on_selector_all("#rank-table a.uname", "els => els.map(e => e.textContent)")
         assert "A</script><script>alert(2)</script>" in cells

@@ -405,6 +405,115 @@ def _capability_dir(result_dir: Path, name: str) -> dict[str, Any] | None:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
+# ------------------------------------------------------------------------------------- uncertainty
+def _stale(meta: dict[str, Any], res) -> bool:
+    """True when a capability's output records the scores sha256 of a different build than this one."""
+    rec = meta.get("nominal_scores_sha256")
+    return bool(rec) and rec != res.manifest.get("scores_sha256")
+
+
+def _uncertainty(d: Path, res) -> dict[str, Any] | None:
+    """The uncertainty analysis written by ``dcindex uncertainty`` (``uncertainty/``), aligned to the units."""
+    u = d / "uncertainty"
+    if not (u / "ranks.csv").is_file():
+        return None
+    codes = [str(c) for c in res.unit_codes]
+    pos = {c: i for i, c in enumerate(codes)}
+    years = [int(y) for y in res.years]
+    r = _read_csv(u / "ranks.csv", dtype={"unit": str})
+    T, N = len(years), len(codes)
+    cols = ("q05_rank", "median_rank", "q95_rank", "nominal_rank", "mean_rank", "q05_score", "median_score",
+            "q95_score")
+    arr = {c: np.full((T, N), np.nan) for c in cols if c in r.columns}
+    for c in arr:
+        for y, unit, v in zip(r["year"], r["unit"], r[c]):
+            if int(y) in years and unit in pos:
+                arr[c][years.index(int(y)), pos[unit]] = v
+    out: dict[str, Any] = {"ranks": {c: _arr(a, 5) for c, a in arr.items()}}
+    if (u / "pairs.csv").is_file():
+        p = _read_csv(u / "pairs.csv", dtype={"unit_a": str, "unit_b": str})
+        out["pairs"] = [[int(y), pos[a], pos[b], _r(pa, 3)] for y, a, b, pa in
+                        zip(p["year"], p["unit_a"], p["unit_b"], p["p_a_above_b"]) if a in pos and b in pos]
+    if (u / "overtakes.csv").is_file():
+        o = _read_csv(u / "overtakes.csv", dtype={"unit_a": str, "unit_b": str})
+        out["overtakes"] = [[int(y0), int(y1), pos[a], pos[b], _r(pab, 3), _r(pba, 3)] for y0, y1, a, b, pab, pba in
+                            zip(o["year_from"], o["year_to"], o["unit_a"], o["unit_b"], o["p_a_overtook_b"],
+                                o["p_b_overtook_a"]) if a in pos and b in pos]
+    if (u / "sensitivity.csv").is_file():
+        sdf = _read_csv(u / "sensitivity.csv", dtype={"year": str})
+        sdf = sdf[(sdf["year"].astype(str) == "all")]
+        if "target" in sdf.columns:
+            sdf = sdf[sdf["target"] == sdf["target"].iloc[0]] if len(sdf) else sdf
+        out["sensitivity"] = frame_payload(sdf[[c for c in ("factor", "S1", "S1_conf", "ST", "ST_conf")
+                                                if c in sdf.columns]], 3, ("factor",))
+    meta = json.loads((u / "summary.json").read_text(encoding="utf-8")) if (u / "summary.json").is_file() else {}
+    out["summary"] = {k: _scalars(meta.get(k)) for k in ("headline", "n_draws", "n_failed", "design", "seed",
+                                                         "failures", "factors")}
+    out["stale"] = _stale(meta, res)
+    return out
+
+
+def _audit(d: Path, res) -> dict[str, Any] | None:
+    """The statistical audit written by ``dcindex audit`` (``audit/``): problems, importance, leave-one-out."""
+    a = d / "audit"
+    if not (a / "audit.json").is_file():
+        return None
+    meta = json.loads((a / "audit.json").read_text(encoding="utf-8"))
+    out: dict[str, Any] = {
+        "headline": meta.get("headline"), "counts": meta.get("counts"), "notes": meta.get("notes", []),
+        "problems": [{k: (None if v is None else str(v)) for k, v in p.items()} for p in meta.get("problems", [])],
+        "stale": _stale(meta, res),
+    }
+    for name, text in (("importance", ("node", "parent", "flag")), ("leave_one_out", ("node", "parent")),
+                       ("cronbach", ("group",))):
+        p = a / f"{name}.csv"
+        if p.is_file():
+            df = _read_csv(p)
+            if "year" in df.columns:
+                df = df[df["year"].astype(str) == str(df["year"].astype(str).iloc[-1])] if len(df) else df
+            out[name] = frame_payload(df, 4, text)
+    return out
+
+
+def _attribution(res) -> dict[str, Any] | None:
+    """Change of the index since the first year, by pillar, from :func:`dcindex.explain.change_all` (exact
+    attribution: the parts add up to the change). Pillar sums for every later year; indicator parts for the
+    last year. None when the explain capability is absent or the attribution would need sampled Shapley
+    values (more than 12 indicators with a non-arithmetic aggregation), which is too slow for every unit."""
+    try:
+        from dcindex import explain as ex
+        from dcindex.explain._base import is_arithmetic
+    except ImportError:
+        return None
+    fw = res.framework
+    if len(res.years) < 2:
+        return None
+    aggs = [c for c in fw.all_codes if not fw.nodes[c].is_indicator]
+    closed = is_arithmetic(res, aggs)
+    if not closed and len(fw.indicators) > 12:
+        return None
+    pillar_of = {}
+    for k in fw.indicators:
+        anc = [k] + fw.ancestors(k)
+        pillar_of[k] = next((a for a in anc if fw.parent(a) == fw.root), k)
+    codes = [str(c) for c in res.unit_codes]
+    by_year: dict[str, Any] = {}
+    last_ind = None
+    targets = range(1, len(res.years)) if closed else [len(res.years) - 1]
+    for t in targets:
+        df = ex.change_all(res, res.years[0], res.years[t])
+        df["pillar"] = df["indicator"].map(pillar_of)
+        P = df.pivot_table(index="unit", columns="pillar", values="contribution", aggfunc="sum").reindex(
+            index=codes, columns=list(fw.pillars))
+        by_year[str(t)] = _arr(P.to_numpy(), 6)
+        if t == len(res.years) - 1:
+            I = df.pivot_table(index="unit", columns="indicator", values="contribution", aggfunc="sum").reindex(
+                index=codes, columns=list(fw.indicators))
+            last_ind = _arr(I.to_numpy(), 5)
+    return {"source": "dcindex.explain.change_all", "closed_form": bool(closed), "pillars": by_year,
+            "indicators_last": last_ind}
+
+
 # -------------------------------------------------------------------------------------------- all
 def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tuple[dict[str, Any], Any]:
     """(payload, BuildResult) for a result folder (and optionally a planner result folder)."""
@@ -418,8 +527,20 @@ def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tupl
     res = load_result(d)
     payload = _core(res, d)
     payload["pattern"] = _pattern(d, res)
-    for name in ("audit", "uncertainty", "explain"):
-        payload[name] = _capability_dir(d, name)
+    for name, fn in (("uncertainty", _uncertainty), ("audit", _audit)):
+        # the dedicated view; when there is none (absent or unreadable) but the folder exists, its raw tables
+        try:
+            view, err = fn(d, res), None
+        except Exception as exc:  # unreadable or changed format: say so and show the raw files
+            view, err = None, f"{type(exc).__name__}: {exc}"
+        raw = _capability_dir(d, name) if view is None else None
+        payload[name] = None if view is None and raw is None else {"view": view, "raw": raw, "error": err}
+    explain_raw = _capability_dir(d, "explain")
+    try:
+        attribution, err = _attribution(res), None
+    except Exception as exc:
+        attribution, err = None, f"{type(exc).__name__}: {exc}"
+    payload["explain"] = {"attribution": attribution, "raw": explain_raw, "error": err}
     payload["plan"] = None
     if plan_dir is not None:
         from dcindex.report.plan_view import plan_payload
@@ -435,4 +556,12 @@ def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tupl
             payload["map_reason"] = "codes" if detect_level(payload["units"]["codes"]) is None else "nogeo"
     except Exception as exc:  # geometry problems must not stop the report; the map section says why
         payload["map"] = {"error": f"{type(exc).__name__}: {exc}"}
+    plan = payload["plan"]
+    if plan and "error" not in plan and not (payload["map"] and payload["map"].get("level") == "province"):
+        try:  # the flow map needs a province base map of its own
+            from dcindex.china import units as china_units
+
+            plan["map"] = map_payload(list(china_units("province")["code"].astype(str)), {})
+        except Exception as exc:
+            plan["map"] = {"error": f"{type(exc).__name__}: {exc}"}
     return payload, res

@@ -70,9 +70,6 @@ def render_html(payload: dict[str, Any], lang: str) -> str:
     css = asset_text("report", "report.css")
     echarts = _inline_js(asset_text("echarts", "echarts.min.js"))
     app = _inline_js(asset_text("report", "report.js"))
-    plan_js = asset_text("report", "plan.js") if payload.get("plan") else ""
-    if plan_js:
-        app = _inline_js(plan_js) + "\n" + app
     data = json_for_script(payload)
     title = payload["title"]["zh" if lang == "zh" else "en"]
     parts = {

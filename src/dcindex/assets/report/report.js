@@ -101,7 +101,7 @@
       'Imputation and outlier treatment changed the values below; they are flagged in the ranking table (⚑) and in the unit profiles.'],
     q_counts: ['共 {0} 个数据格：原始缺失 {1}，插补 {2}，处理 {3}。', '{0} cells: {1} missing in the input, {2} imputed, {3} treated.'],
     q_none: ['没有插补或处理过的数值。', 'No value was imputed or treated.'],
-    q_cells: ['被标记的数据格', 'Flagged cells'], q_treat: ['各指标的异常值处理', 'Outlier treatment by indicator'],
+    q_cells: ['被标记的数据格', 'Flagged cells'], q_more: ['（仅列出前 {0} 个）', '(first {0} listed)'], q_treat: ['各指标的异常值处理', 'Outlier treatment by indicator'],
     col_year: ['年份', 'Year'], col_ind: ['指标', 'Indicator'], col_orig: ['原值', 'Original'], col_used: ['使用值', 'Used'],
     col_flag: ['标记', 'Flag'], imputed: ['插补', 'imputed'], treated: ['处理', 'treated'],
     m_h: ['方法与来源', 'Methods and provenance'],
@@ -149,7 +149,51 @@
     direction_pos: ['正向 ↑', 'positive ↑'], direction_neg: ['逆向 ↓', 'negative ↓'],
     pillars: ['维度', 'Pillars'], median: ['中位数', 'median'],
     absent_generic: ['{0}：本结果中没有。', '{0}: not in this result.'],
-    err_read: ['无法读取：{0}', 'Could not be read: {0}']
+    err_read: ['无法读取：{0}', 'Could not be read: {0}'],
+    unc_whisk_h: ['排名的不确定性', 'How certain is each rank?'],
+    unc_whisk_sub: ['{0}年：横线为蒙特卡洛抽样中 5%–95% 的名次区间，圆点为中位数，菱形为发布名次', '{0}: lines span the 5–95% rank range over the Monte Carlo draws, dots are medians, diamonds the published ranks'],
+    unc_top: ['（显示发布名次前 {0} 的单元）', '(showing the published top {0})'],
+    unc_pairs_h: ['谁排在谁前面', 'Who ranks above whom'],
+    unc_pairs_sub: ['{0}年：行单元排在列单元之前的概率', '{0}: probability that the row unit ranks above the column unit'],
+    unc_over_h: ['谁超越了谁', 'Who overtook whom'],
+    unc_over_sub: ['{0}→{1}年，超越概率至少 50% 的单元对', '{0}→{1}: pairs where one unit overtook the other with probability ≥ 50%'],
+    unc_over_row: ['{0} 超越 {1}', '{0} overtook {1}'], unc_over_none: ['没有概率超过 50% 的超越。', 'No overtaking is more likely than not.'],
+    unc_sens_h: ['哪个方法选择最重要', 'Which choice matters most'],
+    unc_sens_sub: ['Sobol 敏感性指数（目标：平均名次绝对变化）：一阶 S1 与总效应 ST', 'Sobol sensitivity indices (target: mean absolute rank shift): first-order S1 and total ST'],
+    unc_stale: ['注意：该不确定性分析记录的是另一次构建的得分（sha256 不一致）。', 'Caution: this uncertainty analysis was run on a different build (scores sha256 differs).'],
+    unc_draws: ['{0} 次抽样，失败 {1} 次', '{0} draws, {1} failed'],
+    audit_h: ['统计审计', 'Statistical audit'],
+    audit_stale: ['注意：该审计记录的是另一次构建的得分（sha256 不一致）。', 'Caution: this audit was run on a different build (scores sha256 differs).'],
+    audit_none: ['审计没有发现问题。', 'The audit found no problems.'],
+    audit_msg_lang: ['（审计信息为英文原文）', ''],
+    audit_loo_h: ['去掉一项会怎样', 'Leave one out'],
+    audit_loo_sub: ['去掉该节点（其余权重按比例放大）后名次的平均绝对变化', 'Mean absolute rank shift when the node is removed (siblings re-weighted)'],
+    audit_imp_h: ['有效重要性与名义权重', 'Effective importance vs nominal weight'],
+    audit_imp_sub: ['相关比 η² 在同级中的份额 vs 名义权重份额；偏离一倍以上者标出', 'Share of the correlation ratio η² among siblings vs nominal weight share; flagged when off by 2×'],
+    imp_share: ['重要性份额', 'Importance share'], nom_share: ['名义权重', 'Nominal weight'],
+    sev_warning: ['警告', 'warning'], sev_info: ['信息', 'info'], sev_error: ['错误', 'error'],
+    exp_h: ['变化的驱动因素', 'What drove the change'],
+    exp_sub: ['{0}→{1}年得分变化最大的单元，按维度分解（dcindex explain，各部分之和等于总变化）', 'Units whose score changed most, {0}→{1}, broken down by pillar (dcindex explain; the parts add up to the change)'],
+    exp_one: ['只有一年的数据，无法分解变化。', 'Single year: there is no change to explain.'],
+    exp_none: ['归因分析不可用：{0}', 'Attribution is not available: {0}'],
+    exp_na: ['聚合方法非线性且指标超过 12 项，逐单元的 Shapley 分解太慢，未计算', 'non-linear aggregation with more than 12 indicators: per-unit Shapley attribution would be too slow'],
+    exp_pick: ['选择年份（晚于首年）查看变化。', 'Choose a year after the first to see the change.'],
+    prof_drivers: ['贡献最大的指标', 'Indicators that moved the score most'],
+    prof_sw_rule: ['名次比总名次高（低）至少 {0} 位的节点（与 dcindex profile 规则相同）', 'Nodes ranked at least {0} places above (below) the overall rank (the dcindex profile rule)'],
+    prof_sw_none: ['没有', 'None'],
+    prof_wf_src_exp: ['分解：dcindex explain（精确）', 'Breakdown: dcindex explain (exact)'],
+    prof_wf_src_own: ['分解：按聚合方法计算（{0}）', 'Breakdown computed from the aggregation ({0})'],
+    plan_status: ['状态：{0}；总成本（现值）{1} 亿元', 'Status: {0}; total cost (present value) {1} hundred-million yuan'],
+    plan_illus: ['示意性假设（非官方统计）：{0}', 'Illustrative assumptions (not official statistics): {0}'],
+    plan_coords: ['位置来源：数据中心 — {0}；需求地 — {1}', 'Locations: sites — {0}; origins — {1}'],
+    plan_flow_sub: ['{0}年：线宽与机架数成正比；圆点为数据中心集群（大小 = 已建机架）', '{0}: line width proportional to racks; dots are data-centre sites (size = installed racks)'],
+    plan_util_sub: ['{0}年各集群的已用与闲置机架', 'Used and idle racks by site, {0}'],
+    plan_front_sub: ['每个点是一个碳价（或排放上限）下的最优方案', 'Each point is the optimal plan at one carbon price (or emission cap)'],
+    cost: ['总成本（现值，亿元）', 'Total cost (PV, 100 million yuan)'], emis: ['排放（百万吨 CO₂）', 'Emissions (Mt CO₂)'],
+    racks: ['机架', 'racks'], plan_year: ['方案年份', 'Plan year'],
+    st_optimal: ['最优', 'optimal'], st_time_limit: ['达到时间上限', 'time limit reached'], st_infeasible: ['不可行', 'infeasible'],
+    src_folder: ['方案目录中的坐标', 'coordinates in the plan folder'], src_shipped: ['内置示例表（sha256 一致）', 'the shipped example tables (sha256 matches)'],
+    src_centroid: ['所在省份的中心点（近似）', 'centroid of the province (approximate)'], src_other: ['未知', 'unknown']
   };
   var LANG_I = { zh: 0, en: 1 };
 
@@ -190,6 +234,7 @@
     var a = Math.abs(x);
     return fmt(x, a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3);
   }
+  function rk1(v) { return Number.isInteger(v) ? String(v) : fmt(v, 1); }  // a rank, or a quantile of ranks
   function pct(x, d) { return x == null ? '–' : fmt(100 * x, d === undefined ? 0 : d) + '%'; }
   var VERDICT = { 'no significant trend': ['无显著趋势', 'no significant trend'], narrowing: ['收窄', 'narrowing'], widening: ['扩大', 'widening'] };
   function verdict(v) { return v == null ? '' : VERDICT[v] ? VERDICT[v][LANG_I[S.lang]] : String(v); }
@@ -547,7 +592,7 @@
         bar.firstChild.style.width = (s == null || isNaN(s) || maxScore <= minScore ? 0 : Math.max(0, 100 * (s - Math.min(0, minScore)) / (maxScore - Math.min(0, minScore)))) + '%';
         tr.appendChild(h('td', { class: 'num' }, h('span', { class: 'sc' }, fmt(s)), bar));
         if (S.rwOn) { var p0 = D.ranks[D.root][ti][n]; tr.appendChild(h('td', null, chg(p0, r))); }
-        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? unc[n][0] + '–' + unc[n][1] : '–'));
+        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? rk1(unc[n][0]) + '–' + rk1(unc[n][1]) : '–'));
         D.pillars.forEach(function (p) {
           var v = D.scores[p][ti][n], sp = h('span', { class: 'heat' }, fmt(v));
           if (v != null) { var a = Math.max(0, Math.min(1, v / pmax[p])); sp.style.background = 'rgba(31,92,153,' + (0.06 + 0.34 * a).toFixed(3) + ')'; }
@@ -568,14 +613,13 @@
     if (d < 0) return h('span', { class: 'chg down', title: t('down') }, '▼' + (-d));
     return h('span', { class: 'chg same', title: t('nochg') }, '–');
   }
-  function uncRanks() { // [[lo, hi] per unit] from an uncertainty result, when present
-    var U = D.uncertainty_view;
-    if (!U || !U.rank_interval) return null;
-    var out = new Array(N).fill(null);
-    U.rank_interval.forEach(function (r) { if (IDX[r[0]] !== undefined) out[IDX[r[0]]] = [r[1], r[2]]; });
-    return out;
+  function uncView() { return D.uncertainty && D.uncertainty.view ? D.uncertainty.view : null; }
+  function uncRanks() { // [[q05, q95] per unit] for the selected year, from the uncertainty analysis
+    var U = uncView();
+    if (!U || !U.ranks || !U.ranks.q05_rank) return null;
+    var lo = U.ranks.q05_rank[S.yi], hi = U.ranks.q95_rank[S.yi];
+    return CODES.map(function (_, n) { return lo[n] == null || hi[n] == null ? null : [lo[n], hi[n]]; });
   }
-
   function rwPanel() {
     var P = RW.pillars, method = RW.exact ? RW.method : RW.method;
     var methodName = RW.method === 'arithmetic' ? t('arith') : RW.method === 'geometric' ? t('geom') : RW.method;
@@ -923,22 +967,151 @@
         var cols = v.columns, data = v.data, n = data[cols[0]] ? data[cols[0]].length : 0;
         var tb = h('tbody');
         for (var i = 0; i < Math.min(n, 50); i++) tb.appendChild(h('tr', null, cols.map(function (c) { var x = data[c][i]; return h('td', { class: typeof x === 'number' ? 'num' : null }, x == null ? '' : String(x)); })));
-        box.appendChild(h('details', null, h('summary', null, f + '.csv (' + v.n_rows + ')'), h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))), tb))));
+        box.appendChild(h('details', { class: 'verbatim' }, h('summary', null, f + '.csv (' + v.n_rows + ')'), h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))), tb))));
       } else {
-        box.appendChild(h('details', null, h('summary', null, f + '.json'), h('pre', { class: 'yaml' }, JSON.stringify(v, null, 2))));
+        box.appendChild(h('details', { class: 'verbatim' }, h('summary', null, f + '.json'), h('pre', { class: 'yaml' }, JSON.stringify(v, null, 2))));
       }
     });
     return box;
   }
+  function rawCap(name, cap) {
+    var box = h('div', null);
+    if (cap.error) box.appendChild(h('div', { class: 'warn' }, t('err_read', cap.error)));
+    if (cap.raw) box.appendChild(capFiles(name, cap.raw));
+    return box;
+  }
   function secUncertainty(root) {
     add(root, [h('h2', null, t('unc_h')), h('p', { class: 'lede' }, t('unc_lede'))]);
-    if (!D.uncertainty) root.appendChild(absent(t('unc_absent'))); else root.appendChild(capFiles('uncertainty', D.uncertainty));
-    root.appendChild(h('div', { style: null }, ' '));
-    if (!D.audit) root.appendChild(absent(t('audit_absent'))); else root.appendChild(capFiles('audit', D.audit));
+    var C = D.uncertainty, U = uncView();
+    if (!C) root.appendChild(absent(t('unc_absent')));
+    else if (!U) root.appendChild(rawCap('uncertainty', C));
+    else {
+      var sm = U.summary || {};
+      if (U.stale) root.appendChild(h('div', { class: 'warn' }, t('unc_stale')));
+      if (sm.headline) root.appendChild(h('p', { class: 'note' }, sm.headline + ' (' + t('unc_draws', sm.n_draws, sm.n_failed) + ')'));
+      var ti = S.yi, g = h('div', { class: 'grid2' });
+      root.appendChild(g);
+      var order = CODES.map(function (_, i) { return i; }).filter(function (i) { return U.ranks.median_rank[ti][i] != null; })
+        .sort(function (a, b) { return (U.ranks.nominal_rank[ti][a] || 1e9) - (U.ranks.nominal_rank[ti][b] || 1e9) || a - b; });
+      var cap = 40, shown = order.slice(0, cap);
+      var wh = chart('', function () { return whiskerOption(U, ti, shown); });
+      wh.style.height = Math.max(300, 22 * shown.length + 70) + 'px';
+      var wfig = fig(t('unc_whisk_h'), t('unc_whisk_sub', YEARS[ti]) + (order.length > cap ? ' ' + t('unc_top', cap) : ''), wh);
+      wfig.classList.add('span2');
+      g.appendChild(wfig);
+      var pairs = (U.pairs || []).filter(function (p) { return p[0] === YEARS[ti]; });
+      g.appendChild(fig(t('unc_pairs_h'), t('unc_pairs_sub', YEARS[ti]), pairs.length ? chart('tall', function () { return pairsOption(pairs); }) : absent(t('absent_generic', t('unc_pairs_h')))));
+      var ov = U.overtakes || [], y0 = ov.length ? ov[0][0] : null, y1 = ov.length ? ov[0][1] : null;
+      var likely = [];
+      ov.forEach(function (o) { if (o[0] === y0 && o[1] === y1) { if (o[4] >= 0.5) likely.push([o[2], o[3], o[4]]); if (o[5] >= 0.5) likely.push([o[3], o[2], o[5]]); } });
+      likely.sort(function (a, b) { return b[2] - a[2]; });
+      g.appendChild(fig(t('unc_over_h'), ov.length ? t('unc_over_sub', y0, y1) : '', !ov.length ? absent(t('absent_generic', t('unc_over_h'))) :
+        likely.length ? h('ul', { class: 'sw', id: 'overtakes' }, likely.slice(0, 15).map(function (x) { return h('li', null, h('b', null, t('unc_over_row', uname(x[0]), uname(x[1]))), h('span', null, 'P = ' + fmt(x[2], 2))); }))
+          : h('p', null, t('unc_over_none'))));
+      if (U.sensitivity && U.sensitivity.factor && U.sensitivity.factor.length) g.appendChild(fig(t('unc_sens_h'), t('unc_sens_sub'), chart('short', function () { return sensOption(U.sensitivity); })));
+    }
+    root.appendChild(h('h2', { class: 'h2b' }, t('audit_h')));
+    var A = D.audit;
+    if (!A) { root.appendChild(absent(t('audit_absent'))); return; }
+    if (!A.view) { root.appendChild(rawCap('audit', A)); return; }
+    var V = A.view;
+    if (V.stale) root.appendChild(h('div', { class: 'warn' }, t('audit_stale')));
+    if (V.headline) root.appendChild(h('p', { class: 'note' }, V.headline));
+    var probs = V.problems || [];
+    if (!probs.length) root.appendChild(h('p', null, t('audit_none')));
+    else root.appendChild(h('ul', { class: 'problems', id: 'audit-problems' }, probs.map(function (p) {
+      return h('li', { class: 'sev-' + (p.severity || 'info') }, h('span', { class: 'pill sev' }, t('sev_' + (p.severity || 'info'))),
+        h('span', { class: 'pill' }, p.kind || ''), p.where ? h('span', { class: 'code' }, p.where) : null, h('div', null, p.message || ''));
+    })));
+    if (S.lang === 'zh' && probs.length) root.appendChild(h('p', { class: 'sub' }, t('audit_msg_lang')));
+    var g2 = h('div', { class: 'grid2' });
+    root.appendChild(g2);
+    if (V.leave_one_out) g2.appendChild(fig(t('audit_loo_h'), t('audit_loo_sub'), chart('', function () { return looOption(V.leave_one_out); })));
+    if (V.importance) g2.appendChild(fig(t('audit_imp_h'), t('audit_imp_sub'), chart('', function () { return impOption(V.importance); })));
+  }
+  function whiskerOption(U, ti, shown) {
+    var R = U.ranks, names = shown.map(uname);
+    var data = shown.map(function (n, i) { return [i, R.q05_rank[ti][n], R.q95_rank[ti][n], R.median_rank[ti][n], R.nominal_rank[ti][n]]; });
+    return { grid: baseGrid({ left: 10, top: 10 }),
+      tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('col_rank') + ' ' + d[4], '5–95%: ' + d[1] + '–' + d[2], t('median') + ': ' + fmt(d[3], 1)]); }),
+      xAxis: axis({ type: 'value', min: 1, name: t('col_rank'), nameLocation: 'middle', nameGap: 24, inverse: false }),
+      yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { color: '#1c1d21', fontSize: 12 } }),
+      series: [{ type: 'custom', data: data, encode: { x: [1, 2, 3], y: 0 }, renderItem: function (params, api) {
+        var y = api.coord([api.value(1), api.value(0)])[1], a = api.coord([api.value(1), api.value(0)])[0], b = api.coord([api.value(2), api.value(0)])[0];
+        var m = api.coord([api.value(3), api.value(0)]), nom = api.coord([api.value(4), api.value(0)]);
+        return { type: 'group', children: [
+          { type: 'line', shape: { x1: a, y1: y, x2: Math.max(b, a + 1), y2: y }, style: { stroke: '#93badd', lineWidth: 6, lineCap: 'round' } },
+          { type: 'circle', shape: { cx: m[0], cy: y, r: 4 }, style: { fill: '#1f5c99' } },
+          { type: 'path', shape: { pathData: 'M0,-5L5,0L0,5L-5,0Z', x: nom[0] - 5, y: y - 5, width: 10, height: 10, layout: 'center' }, style: { fill: '#b4441b' } }] };
+      } }] };
+  }
+  function pairsOption(pairs) {
+    var ids = []; pairs.forEach(function (p) { if (ids.indexOf(p[1]) < 0) ids.push(p[1]); if (ids.indexOf(p[2]) < 0) ids.push(p[2]); });
+    ids.sort(function (a, b) { return (curRank(S.yi, a) || 1e9) - (curRank(S.yi, b) || 1e9); });
+    var data = [];
+    pairs.forEach(function (p) { var i = ids.indexOf(p[1]), j = ids.indexOf(p[2]); data.push([j, i, p[3]]); data.push([i, j, p[3] == null ? null : 1 - p[3]]); });
+    var names = ids.map(uname);
+    return { grid: baseGrid({ left: 10, bottom: 70 }), tooltip: tooltip(function (p) { return tip([names[p.value[1]] + ' > ' + names[p.value[0]], 'P = ' + fmt(p.value[2], 2)]); }),
+      xAxis: axis({ type: 'category', data: names, axisLabel: { rotate: 45, interval: 0, color: '#55575d' } }), yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { interval: 0, color: '#55575d' } }),
+      visualMap: { show: false, min: 0, max: 1, inRange: { color: ['#f7f4ee', '#93badd', '#1f5c99', '#0b3463'] } },
+      series: [{ type: 'heatmap', data: data.map(function (d) { return { value: d, label: { color: d[2] > 0.55 ? '#fff' : '#1c1d21' } }; }),
+        label: { show: ids.length <= 12, formatter: function (p) { return p.value[2] == null ? '' : fmt(p.value[2], 2); }, fontSize: 11 }, itemStyle: { borderColor: '#faf8f4', borderWidth: 1 } }] };
+  }
+  function sensOption(sv) {
+    var rs = rows(sv);
+    return { grid: baseGrid({ top: 34, left: 10 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
+      tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([ps[0].axisValue].concat(ps.map(function (p) { var r = rs[p.dataIndex]; return p.seriesName + ': ' + fmt(p.value, 2) + ' ± ' + fmt(p.seriesIndex ? r.ST_conf : r.S1_conf, 2); }))); } }),
+      yAxis: axis({ type: 'category', data: rs.map(function (r) { return r.factor; }), inverse: true }), xAxis: axis({ type: 'value', min: 0, max: 1 }),
+      series: [{ type: 'bar', name: 'S1', data: rs.map(function (r) { return Math.max(0, r.S1); }), itemStyle: { color: '#7aa0c8' }, barGap: '10%' },
+        { type: 'bar', name: 'ST', data: rs.map(function (r) { return Math.max(0, r.ST); }), itemStyle: { color: '#1f5c99' } }] };
+  }
+  function looOption(lo) {
+    var rs = rows(lo).sort(function (a, b) { return b.mean_abs_shift - a.mean_abs_shift; }).slice(0, 15);
+    return { grid: baseGrid({ left: 10 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([nlabel(r.node), fmt(r.mean_abs_shift, 2), 'max ' + r.max_abs_shift]); }),
+      yAxis: axis({ type: 'category', inverse: true, data: rs.map(function (r) { return nlabel(r.node); }), axisLabel: { color: '#1c1d21' } }), xAxis: axis({ type: 'value' }),
+      series: [{ type: 'bar', data: rs.map(function (r) { return { value: r.mean_abs_shift, itemStyle: { color: NODE[r.node] && !NODE[r.node].ind ? '#1f5c99' : '#93badd' } }; }), barMaxWidth: 16,
+        label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, 2); }, color: '#4a4d55', fontSize: 11 } }] };
+  }
+  function impOption(im) {
+    var rs = rows(im, function (r) { return r.importance_share != null; });
+    var mx = 0; rs.forEach(function (r) { mx = Math.max(mx, r.importance_share, r.nominal_weight); });
+    mx = Math.min(1, Math.ceil(mx * 10 + 0.5) / 10);
+    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([nlabel(r.node), t('nom_share') + ': ' + pct(r.nominal_weight), t('imp_share') + ': ' + pct(r.importance_share), r.flag || '']); }),
+      xAxis: axis({ type: 'value', min: 0, max: mx, name: t('nom_share'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
+      yAxis: axis({ type: 'value', min: 0, max: mx, name: t('imp_share'), axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
+      series: [{ type: 'scatter', symbolSize: 11, data: rs.map(function (r) { return { value: [r.nominal_weight, r.importance_share], itemStyle: { color: r.flag ? '#b4441b' : '#1f5c99', opacity: 0.85 } }; }),
+        label: { show: rs.length <= 16, position: 'right', formatter: function (p) { return nlabel(rs[p.dataIndex].node); }, color: '#4a4d55', fontSize: 11 },
+        labelLayout: { hideOverlap: true },
+        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#9a948a', type: 'dashed' }, label: { show: false }, data: [[{ coord: [0, 0] }, { coord: [mx, mx] }]] } }] };
   }
   function secExplain(root) {
-    add(root, [h('h2', null, t('explain_h'))]);
-    if (!D.explain) root.appendChild(absent(t('explain_absent'))); else root.appendChild(capFiles('explain', D.explain));
+    add(root, [h('h2', null, t('exp_h'))]);
+    var X = D.explain || {}, A = X.attribution;
+    if (T < 2) { root.appendChild(absent(t('exp_one'))); return; }
+    if (X.error) root.appendChild(h('div', { class: 'warn' }, t('err_read', X.error)));
+    if (!A) root.appendChild(absent(t('exp_none', X.error ? '' : t('exp_na'))));
+    else {
+      var ti = S.yi > 0 && A.pillars[String(S.yi)] ? S.yi : T - 1;
+      if (!A.pillars[String(ti)]) { root.appendChild(absent(t('exp_pick'))); }
+      else {
+        var P = A.pillars[String(ti)];
+        var d = CODES.map(function (_, n) { var a = D.scores[D.root][0][n], b = D.scores[D.root][ti][n]; return [n, a == null || b == null ? null : b - a]; })
+          .filter(function (x) { return x[1] != null; }).sort(function (a, b) { return b[1] - a[1]; });
+        var pick = d.length > 16 ? d.slice(0, 8).concat(d.slice(-8)) : d;
+        var el = chart('', function () {
+          return { grid: baseGrid({ left: 10, top: 34 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
+            tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var n = pick[ps[0].dataIndex][0];
+              return tip([uname(n) + ': ' + (pick[ps[0].dataIndex][1] >= 0 ? '+' : '') + fmt(pick[ps[0].dataIndex][1], 2)].concat(ps.map(function (p) { return p.seriesName + ': ' + (p.value >= 0 ? '+' : '') + fmt(p.value, 2); }))); } }),
+            yAxis: axis({ type: 'category', inverse: true, data: pick.map(function (x) { return uname(x[0]); }), axisLabel: { color: '#1c1d21' } }), xAxis: axis({ type: 'value' }),
+            series: D.pillars.map(function (p, j) { return { type: 'bar', stack: 'c', name: nlabel(p), itemStyle: { color: PAL[j % PAL.length] }, barMaxWidth: 18,
+              data: pick.map(function (x) { return P[x[0]][j]; }) }; }) };
+        });
+        el.style.height = Math.max(320, 26 * pick.length + 80) + 'px';
+        el.setAttribute('id', 'explain-drivers');
+        root.appendChild(fig('', t('exp_sub', YEARS[0], YEARS[ti]), el));
+      }
+    }
+    if (X.raw) root.appendChild(capFiles('explain', X.raw));
   }
 
   /* ---------------------------------------------------------------------------- framework */
@@ -1032,13 +1205,84 @@
   }
 
   /* --------------------------------------------------------------------------------- plan */
+  var PLAN_S = { yi: null };
+  function ensurePlanMap(PL) {
+    if (PL.map && !PL.map.error) {
+      if (!MAPS.plan) {
+        var M = PL.map;
+        E.registerMap('dc-prov', { type: 'FeatureCollection', features: M.features.map(function (f) {
+          return { type: 'Feature', properties: { name: f.code }, geometry: { type: 'MultiPolygon', coordinates: f.p.map(function (r) { return decodeRings(r, M.quant); }) } }; }) });
+        MAPS.plan = 'dc-prov';
+      }
+      return 'dc-prov';
+    }
+    ensureMap();
+    return MAPS.units ? 'dc-units' : null;
+  }
   function secPlan(root) {
     add(root, [h('h2', null, t('plan_h'))]);
     var PL = D.plan;
     if (!PL) { root.appendChild(absent(t('plan_absent'))); return; }
     if (PL.error) { root.appendChild(h('div', { class: 'warn' }, t('err_read', PL.error))); return; }
-    if (window.dcPlanView) window.dcPlanView(root, { D: D, h: h, t: t, chart: chart, fig: fig, fmt: fmt, absent: absent });
-    else root.appendChild(capFiles('plan', { files: PL.files || {} }));
+    var title = S.lang === 'zh' ? (PL.name_zh || PL.name) : (PL.name || PL.name_zh);
+    root.appendChild(h('p', { class: 'lede' }, title || ''));
+    root.appendChild(h('p', null, t('plan_status', t('st_' + PL.status) === 'st_' + PL.status ? PL.status : t('st_' + PL.status), fmt((PL.objective_pv_yuan || 0) / 1e8, 2))));
+    if (PL.illustrative && PL.illustrative.length) root.appendChild(h('div', { class: 'warn' }, t('plan_illus', PL.illustrative.join(', '))));
+    var years = [];
+    if (PL.utilisation) PL.utilisation.year.forEach(function (y) { if (years.indexOf(y) < 0) years.push(y); });
+    years.sort();
+    if (PLAN_S.yi === null || PLAN_S.yi >= years.length) PLAN_S.yi = years.length - 1;
+    var yr = years[PLAN_S.yi];
+    if (years.length > 1) root.appendChild(h('div', { class: 'controls' }, ctl(t('plan_year'), sel(years.map(function (y, i) { return [i, String(y)]; }), PLAN_S.yi, function (v) { PLAN_S.yi = +v; rerender('plan'); }, t('plan_year')))));
+    var g = h('div', { class: 'grid2' });
+    root.appendChild(g);
+    var siteName = function (s) { return S.lang === 'zh' ? (s.name_zh || s.name) : s.name; };
+    var SITES = {}; (PL.sites || []).forEach(function (s) { SITES[s.id] = s; });
+    if (PL.flows && PL.sites) {
+      var el = chart('flow', function () {
+        var mp = ensurePlanMap(PL);
+        var fl = rows(PL.flows, function (r) { return r.year === yr; });
+        var mx = 0; fl.forEach(function (r) { mx = Math.max(mx, r.racks); });
+        var inst = {}; rows(PL.utilisation, function (r) { return r.year === yr; }).forEach(function (r) { inst[r.site_id] = r.installed_racks; });
+        var imx = 0; Object.keys(inst).forEach(function (k) { imx = Math.max(imx, inst[k]); });
+        var lines = fl.map(function (r) { var o = PL.origins[r.origin_id], st = SITES[r.site_id];
+          return o && st && o.xy[0] != null && st.xy[0] != null ? { coords: [o.xy, st.xy], value: r.racks, o: r.origin_id, s: r.site_id,
+            lineStyle: { width: 0.6 + 7 * Math.sqrt(r.racks / (mx || 1)) } } : null; }).filter(Boolean);
+        return { tooltip: tooltip(function (p) {
+            if (p.seriesType === 'lines') { var o = PL.origins[p.data.o]; return tip([(o && o.name_zh && S.lang === 'zh' ? o.name_zh : p.data.o) + ' → ' + siteName(SITES[p.data.s]), fmt(p.data.value, 0) + ' ' + t('racks')]); }
+            if (p.seriesType === 'scatter') { var s0 = SITES[p.data.id]; return tip([siteName(s0), t('installed') + ': ' + fmt(inst[p.data.id] || 0, 0)]); }
+            return ''; }),
+          geo: { map: mp, roam: true, aspectScale: 0.82, top: 10, bottom: 10, silent: true, itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.6 }, label: { show: false } },
+          series: [{ type: 'lines', coordinateSystem: 'geo', data: lines, large: false, lineStyle: { color: '#1f5c99', opacity: 0.35, curveness: 0.18 }, z: 3 },
+            { type: 'scatter', coordinateSystem: 'geo', z: 5, data: (PL.sites || []).filter(function (s) { return s.xy[0] != null; }).map(function (s) {
+              return { id: s.id, value: s.xy, symbolSize: 6 + 22 * Math.sqrt((inst[s.id] || 0) / (imx || 1)), itemStyle: { color: s.hub ? '#b4441b' : '#7b7f88', borderColor: '#fff', borderWidth: 1 } }; }),
+              label: { show: true, position: 'right', formatter: function (p) { return siteName(SITES[p.data.id]); }, fontSize: 11, color: '#1c1d21' }, labelLayout: { hideOverlap: true } }] };
+      });
+      var csrc = function (v) { return t({ 'plan folder': 'src_folder', 'shipped example (sha256 matches)': 'src_shipped', 'province centroid': 'src_centroid' }[v] || 'src_other'); };
+      var ff = fig(t('flow_h'), t('plan_flow_sub', yr) + '. ' + t('plan_coords', csrc(PL.coords_source.sites), csrc(PL.coords_source.origins)), el);
+      ff.classList.add('span2');
+      g.appendChild(ff);
+    }
+    if (PL.utilisation) g.appendChild(fig(t('util_h'), t('plan_util_sub', yr), chart('tall', function () {
+      var rs = rows(PL.utilisation, function (r) { return r.year === yr; }).sort(function (a, b) { return b.installed_racks - a.installed_racks; });
+      var names = rs.map(function (r) { return SITES[r.site_id] ? siteName(SITES[r.site_id]) : r.site_id; });
+      return { grid: baseGrid({ left: 10, top: 34 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
+        tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var r = rs[ps[0].dataIndex];
+          return tip([names[ps[0].dataIndex], t('used') + ': ' + fmt(r.used_racks, 0), t('idle') + ': ' + fmt(r.idle_racks, 0), pct(r.utilisation, 1)]); } }),
+        yAxis: axis({ type: 'category', inverse: true, data: names, axisLabel: { color: '#1c1d21', width: 150, overflow: 'truncate' } }), xAxis: axis({ type: 'value' }),
+        series: [{ type: 'bar', stack: 'u', name: t('used'), data: rs.map(function (r) { return r.used_racks; }), itemStyle: { color: '#1f5c99' }, barMaxWidth: 16 },
+          { type: 'bar', stack: 'u', name: t('idle'), data: rs.map(function (r) { return r.idle_racks; }), itemStyle: { color: '#e3b9a6' }, barMaxWidth: 16,
+            label: { show: true, position: 'right', formatter: function (p) { return pct(rs[p.dataIndex].utilisation); }, color: '#4a4d55', fontSize: 11 } }] };
+    })));
+    if (PL.frontier) g.appendChild(fig(t('frontier_h'), t('plan_front_sub'), chart('', function () {
+      var rs = rows(PL.frontier, function (r) { return r.status === 'optimal' || r.status === 'time_limit'; });
+      var key = rs.length && rs[0].accounting === 'location' ? 'emissions_location_t' : 'emissions_net_t';
+      return { grid: baseGrid({ left: 20 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([r.parameter + ' = ' + fmt(r.value, 0), t('cost') + ': ' + fmt(r.total_pv_yuan / 1e8, 1), t('emis') + ': ' + fmt(r[key] / 1e6, 2)]); }),
+        xAxis: axis({ type: 'value', scale: true, name: t('emis'), nameLocation: 'middle', nameGap: 26 }), yAxis: axis({ type: 'value', scale: true, name: t('cost') }),
+        series: [{ type: 'line', data: rs.map(function (r) { return [r[key] / 1e6, r.total_pv_yuan / 1e8]; }), symbolSize: 9, lineStyle: { color: '#1f5c99', width: 2 }, itemStyle: { color: '#1f5c99' },
+          label: { show: true, formatter: function (p) { return fmt(rs[p.dataIndex].value, 0); }, position: 'top', color: '#4a4d55', fontSize: 11 } }] };
+    })));
+    if (PL.summary_text) root.appendChild(h('details', { class: 'verbatim' }, h('summary', null, 'summary.txt'), h('pre', { class: 'yaml' }, PL.summary_text)));
   }
 
   /* ------------------------------------------------------------------------------ profile */
@@ -1094,6 +1338,10 @@
     var g0 = D.group_defs[0] ? D.group_defs[0].col : null, gv = g0 ? D.units.groups[g0][n] : null;
     grid.appendChild(fig(t('prof_radar'), YEARS[ti] + '', chart('', function () {
       var P = D.pillars, mx = 0;
+      if (P.length < 3) return { grid: baseGrid({ top: 34 }), legend: { top: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis' }),
+        xAxis: axis({ type: 'category', data: P.map(nlabel) }), yAxis: axis({ type: 'value' }),
+        series: [{ type: 'bar', name: uname(n), data: P.map(function (p) { return D.scores[p][ti][n]; }), itemStyle: { color: '#b4441b' } },
+          { type: 'bar', name: t('prof_median'), data: P.map(function (p) { var a = D.scores[p][ti].filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }), itemStyle: { color: '#7b7f88' } }] };
       P.forEach(function (p) { D.scores[p][ti].forEach(function (v) { if (v > mx) mx = v; }); });
       function median(a) { a = a.filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }
       var ser = [{ name: uname(n), value: P.map(function (p) { return D.scores[p][ti][n]; }), lineStyle: { width: 2.5, color: '#b4441b' }, itemStyle: { color: '#b4441b' }, areaStyle: { color: 'rgba(180,68,27,.15)' } },
@@ -1105,17 +1353,35 @@
           axisName: { color: '#4a4d55', fontSize: 12 }, splitLine: { lineStyle: { color: '#e4ded3' } }, splitArea: { show: false } },
         series: [{ type: 'radar', symbolSize: 4, data: ser }] };
     })));
-    // strengths and weaknesses
-    var ind = D.indicators.map(function (c, k) { return { k: k, code: c, r: D.ranks[c][ti][n], v: D.norm[ti][n][k] }; }).filter(function (x) { return x.r != null; });
-    ind.sort(function (a, b) { return a.r - b.r || a.k - b.k; });
-    function swList(list, cls) { return h('ul', { class: 'sw ' + cls }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code)), h('span', null, t('rank_of', x.r) + ' / ' + N)); })); }
-    var nsw = Math.min(3, Math.floor(ind.length / 2)) || Math.min(1, ind.length);
-    grid.appendChild(h('div', null, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_sub', YEARS[ti])), swList(ind.slice(0, nsw), 'good'),
-      h('h3', { style: null }, t('prof_weak')), swList(ind.slice(Math.max(nsw, ind.length - nsw)).reverse(), 'bad')));
-    // waterfall
+    // strengths and weaknesses: nodes whose rank is at least `margin` places better / worse than the overall rank
+    // (the rule of dcindex.explain.profile: margin = max(2, round(N / 6)), N = units ranked)
+    var nRanked = 0; for (var q = 0; q < N; q++) if (curRank(ti, q) != null) nRanked++;
+    var margin = Math.max(2, Math.round(nRanked / 6)), overall = D.ranks[D.root][ti][n];
+    var cand = D.nodes.filter(function (x) { return x.code !== D.root; }).map(function (x) {
+      var rr = D.ranks[x.code][ti][n]; return { code: x.code, r: rr, adv: rr == null || overall == null ? null : overall - rr, ind: x.ind };
+    }).filter(function (x) { return x.adv != null; });
+    var strong = cand.filter(function (x) { return x.adv >= margin; }).sort(function (a, b) { return b.adv - a.adv || a.r - b.r; }).slice(0, 5);
+    var weak = cand.filter(function (x) { return x.adv <= -margin; }).sort(function (a, b) { return a.adv - b.adv || b.r - a.r; }).slice(0, 5);
+    function swList(list, cls) {
+      if (!list.length) return h('p', { class: 'sub' }, t('prof_sw_none'));
+      return h('ul', { class: 'sw ' + cls }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code) + (x.ind ? '' : ' ◆')), h('span', null, t('rank_of', x.r) + ' / ' + N)); }));
+    }
+    grid.appendChild(h('div', { id: 'prof-sw' }, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_rule', margin) + ' · ' + YEARS[ti]), swList(strong, 'good'),
+      h('h3', null, t('prof_weak')), swList(weak, 'bad')));
+    // waterfall: change since the first year by pillar (dcindex explain when available, else from the aggregation)
+    var XA = D.explain && D.explain.attribution;
     if (T > 1 && ti > 0) {
-      var t0 = 0, cb = contributions(n, t0, ti);
-      grid.appendChild(fig(t('prof_wf'), t('prof_wf_sub', YEARS[t0], YEARS[ti]), chart('', function () {
+      var t0 = 0, cb = contributions(n, t0, ti), src = t('prof_wf_src_own', RW.method);
+      if (!S.rwOn && XA && XA.pillars[String(ti)]) {
+        var pc = XA.pillars[String(ti)][n];
+        if (pc && pc.every(function (v) { return v != null; })) {
+          cb = { I0: cb.I0, I1: cb.I1, c: pc.slice(), rest: 0 };
+          var r0 = cb.I1 - cb.I0 - npsum(pc);
+          if (Math.abs(r0) > 1e-6 * Math.max(1, Math.abs(cb.I1))) cb.rest = r0;
+          src = t('prof_wf_src_exp');
+        }
+      }
+      var wfEl = chart('', function () {
         var labels = [t('prof_start', YEARS[t0])].concat(D.pillars.map(nlabel)), vals = cb.c.slice();
         if (cb.rest) { labels.push(t('prof_wf_rest')); vals.push(cb.rest); }
         labels.push(t('prof_start', YEARS[ti]));
@@ -1127,7 +1393,16 @@
           series: [{ type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: base },
             { type: 'bar', stack: 'w', data: delta, barMaxWidth: 48, label: { show: true, position: 'top', color: '#4a4d55', fontSize: 11,
               formatter: function (p) { var d = delta[p.dataIndex]; return d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 1) : fmt(d.value, 1); } } }] };
-      })));
+      });
+      wfEl.setAttribute('id', 'prof-waterfall');
+      var wfFig = fig(t('prof_wf'), t('prof_wf_sub', YEARS[t0], YEARS[ti]) + ' · ' + src, wfEl);
+      if (!S.rwOn && XA && XA.indicators_last && ti === T - 1 && XA.indicators_last[n]) {
+        var ic = XA.indicators_last[n].map(function (v, k) { return [k, v]; }).filter(function (x) { return x[1] != null; })
+          .sort(function (a, b) { return Math.abs(b[1]) - Math.abs(a[1]); }).slice(0, 5);
+        wfFig.appendChild(h('h3', null, t('prof_drivers')));
+        wfFig.appendChild(h('ul', { class: 'sw' }, ic.map(function (x) { return h('li', null, h('b', null, nlabel(D.indicators[x[0]])), h('span', { class: x[1] >= 0 ? 'chg up' : 'chg down' }, (x[1] >= 0 ? '+' : '−') + fmt(Math.abs(x[1]), 2))); })));
+      }
+      grid.appendChild(wfFig);
     } else grid.appendChild(fig(t('prof_wf'), '', absent(t('prof_wf_one'))));
     // trend
     if (T > 1) grid.appendChild(fig(t('prof_trend'), '', chart('short', function () {
