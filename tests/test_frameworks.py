@@ -109,3 +109,21 @@ def test_city_framework_inclusion_dimension_builds_on_the_shared_pku_file(shared
     idx = res.wide()
     assert (idx.notna().sum() >= 333).all()
     assert idx[2023].mean() > idx[2011].mean()  # digital finance grew
+
+
+def test_bundled_example_units_are_the_china_table_and_indicators_say_what_they_measure():
+    from dcindex.run import example_paths
+
+    p = example_paths()
+    u = pd.read_csv(p["units"], dtype=str, keep_default_na=False).set_index("code")
+    ref = ch.units("province").astype({"region4": str}).set_index("code")
+    assert sorted(u.index) == sorted(ref.index)
+    for c in ["name_zh", "name_en", "region4", "north_south", "hub", "hub_node"]:
+        assert (u[c] == ref.loc[u.index, c]).all(), c
+    assert np.allclose(u["population_10k"].astype(float), ref.loc[u.index, "population_2020"] / 1e4)
+    f = read_framework_yaml(p["framework"])
+    for c in f.indicators:
+        assert f.nodes[c].note and f.nodes[c].tags.get("layout_2522") in LAYOUT_2522, c
+    d = pd.read_csv(p["data"], dtype={"unit": str})
+    assert (d.groupby("indicator")["unit"].nunique() == 31).all()
+    assert d["source"].str.contains("http").all()  # every value carries its citation
