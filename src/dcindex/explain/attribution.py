@@ -41,6 +41,7 @@ antithetic permutation sampling beyond (efficiency still exact; standard errors 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,8 +273,9 @@ def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_
         worlds = np.where(masks[:, None, :], Xe[None], Xs[None])
         return ev.evaluate(worlds, s)
 
-    sh = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
-                 chunk=_chunk(len(rows), len(inds)))
+    with _in_game("mixes of the start- and end-year values"):
+        sh = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
+                     chunk=_chunk(len(rows), len(inds)))
     j = result.node_index(node)
     tol = score_tol(result.scores_array[..., j])
     internal_check(np.allclose(sh.v_empty, result.scores_array[s, rows, j], atol=tol, rtol=0, equal_nan=True)
@@ -290,6 +292,45 @@ def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_
     nan = np.full(phi.shape, np.nan)
     return _Contrib(inds, phi, se, nan, nan, np.full(phi.shape, "", dtype=object), nan, nan,
                     sh.description + "; game: all units' indicators in the coalition at end-year values", sh)
+
+
+@contextmanager
+def _in_game(what: str):
+    """Aggregation errors raised on counterfactual data get the context of the game."""
+    try:
+        yield
+    except MethodError as exc:
+        raise MethodError(
+            f"the Shapley attribution evaluates the index on {what}, and on some of them the recipe cannot "
+            f"aggregate: {exc.message.rstrip('.')}.",
+            hint="this happens when a method that gives zero scores (TOPSIS, min-max from 0) feeds geometric or "
+                 "harmonic aggregation; use positive normalised ranges (e.g. minmax low: 1) or explain a node "
+                 "below it.") from None
+
+
+def _require_defined(result, values: np.ndarray, node: str, inds: list[str], a, b, code: str) -> None:
+    """Shapley values are NaN when some coalitions leave an aggregate of the unit without data: say so."""
+    if not np.isnan(values).any():
+        return
+    fw = result.framework
+    kpos = [fw.indicators.index(k) for k in inds]
+    Xn = result.datasets["normalised"]
+    pa = ~np.isnan(Xn[a[0], a[1], kpos])
+    pb = ~np.isnan(Xn[b[0], b[1], kpos])
+    only_a = ", ".join(k for k, x, y in zip(inds, pa, pb) if x and not y) or "none"
+    only_b = ", ".join(k for k, x, y in zip(inds, pa, pb) if y and not x) or "none"
+    if a[0] != b[0]:
+        what = (f"the data of '{code}' below '{node}' in {result.years[a[0]]} and {result.years[b[0]]} differ in "
+                f"which indicators are present (only in {result.years[a[0]]}: {only_a}; only in "
+                f"{result.years[b[0]]}: {only_b})")
+    else:
+        what = (f"the data of '{a[2]}' and '{b[2]}' below '{node}' in {result.years[a[0]]} differ in which "
+                f"indicators are present (only '{a[2]}': {only_a}; only '{b[2]}': {only_b})")
+    raise InputError(
+        what + ", so some mixes of the two leave an aggregate without any data and the Shapley attribution is "
+        "undefined.",
+        hint="impute the missing values (recipe 'impute', e.g. {method: linear, edges: nearest}), explain a node where "
+             "the indicators present are the same, or use arithmetic aggregation (exact closed form).")
 
 
 def _chunk(N: int, K: int) -> int:
@@ -373,6 +414,8 @@ def _build_attribution(result, n: int, code: str, s: int, e: int, node: str, c: 
     grp = group_of(fw, node, inds)
     contrib = c.contribution[n]
     closed = c.shap is None
+    if not closed:
+        _require_defined(result, contrib, node, inds, (s, n, code), (e, n, code), code)
     if closed:
         wbar = 0.5 * (c.weight_start[n] + c.weight_end[n])
         both = ~np.isnan(xs) & ~np.isnan(xe)
@@ -517,8 +560,10 @@ def compare_units(result, a, b, year=None, node=None, *, method: str = "auto", s
             W[:, ib, :] = np.where(masks, ra[None], rb[None])
             return ev.evaluate(W, t)[:, ib]
 
-        shap = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
-                       chunk=_chunk(len(result.unit_codes), len(inds)))
+        with _in_game("exchanges of the two units' values"):
+            shap = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
+                           chunk=_chunk(len(result.unit_codes), len(inds)))
+        _require_defined(result, shap.values, node, inds, (t, na, ca), (t, nb, cb), ca)
         tol = score_tol(result.scores_array[..., j])
         internal_check(abs(shap.v_empty - Sb) <= tol and abs(shap.v_full - Sa) <= tol * 10,
                        "the swap game does not start and end at the two units' scores")
