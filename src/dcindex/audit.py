@@ -310,6 +310,9 @@ def audit(result, *, stats_dataset: str = "denominated", thresholds: dict[str, f
     importance use the normalised indicators and the aggregate scores (direction applied). ``thresholds``
     overrides entries of :data:`THRESHOLDS`.
     """
+    from dcindex.uncertainty import _as_result
+
+    result = _as_result(result)
     th = dict(THRESHOLDS)
     if thresholds:
         unknown = set(thresholds) - set(th)

@@ -65,6 +65,7 @@ __all__ = ["UncertaintySpec", "UncertaintyResult", "uncertainty", "rank_desc", "
 STEP_MODELS = {"impute": recipe_mod.ImputeStep, "treat": recipe_mod.TreatStep,
                "normalise": recipe_mod.NormaliseStep, "aggregate": recipe_mod.AggregateStep}
 TARGET = "mean_abs_rank_shift"
+MAX_BYTES = 4e9  # memory for the per-draw index scores and ranks
 
 
 # ============================================================================================ specification
@@ -857,6 +858,7 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
     import time
 
     tick = {"start": time.perf_counter()}
+    result = _as_result(result)
     sp = UncertaintySpec.from_any(spec)
     upd = {k: v for k, v in dict(n=n, seed=seed, pairs=pairs, sensitivity=sensitivity, bootstrap=bootstrap).items()
            if v is not None}
@@ -868,6 +870,13 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
     prm = _params(design, factors, eng, sp.seed)
     n_runs = design.U.shape[0]
     T, N = eng.T, eng.N
+    need = n_runs * T * N * 16  # index scores and ranks of every draw are kept (float64)
+    if need > MAX_BYTES:
+        raise MethodError(
+            f"{n_runs} draws x {T} year(s) x {N} units need {need / 1e9:.1f} GB for the draws' scores and ranks "
+            f"(limit {MAX_BYTES / 1e9:.0f} GB).",
+            hint="use fewer draws (n), or analyse fewer years (build the result on a sub-panel); intermediate "
+                 "arrays are processed in chunks, but every draw's index ranks are needed for the intervals.")
     warn: list[str] = []
     if eng.data_driven:
         warn.append(f"data-driven weights ({', '.join(eng.data_driven)}) are held at the values of the nominal build "
@@ -1040,6 +1049,19 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
         pairs_mode=pmode, sensitivity=sens, sensitivity_units=sens_u, convergence=conv, convergence_note=conv_note,
         sensitivity_note=sens_note, conf_level=sp.conf_level, warnings=warn, timing=timing, _engine=eng, _params=prm,
     )
+
+
+def _as_result(result):
+    """A BuildResult, or a result folder (loaded with dcindex.io.load_result)."""
+    if isinstance(result, (str, Path)):
+        from dcindex.io import load_result
+
+        return load_result(result)
+    if not all(hasattr(result, a) for a in ("framework", "panel", "recipe", "weights", "ranks_array")):
+        raise InputError(f"expected a build result (dcindex.build(...)) or a result folder, not "
+                         f"{type(result).__name__}.", hint="pass the object dcindex.build returns, or a folder "
+                                                           "written by 'dcindex build --out'.")
+    return result
 
 
 def _combo_label(factors, idx, agg) -> str:
