@@ -98,20 +98,24 @@ def test_payload_carries_the_build_exactly(panel_dir):
 
 
 def test_moran_scatter_slope_is_morans_i(panel_dir):
-    """The report's own z / Wz for the Moran scatter agree with the pattern analysis: the OLS slope of Wz on z
-    equals Moran's I of moran.csv (row-standardised weights)."""
-    from dcindex.report import build_payload
+    """The report's own z / Wz for the Moran scatter (used when lisa.csv lacks them) agree with the pattern
+    analysis: the OLS slope of Wz on z equals Moran's I of moran.csv, and z / lag equal lisa.csv's when present."""
+    from dcindex.io import load_result
+    from dcindex.report.data import _moran_scatter
 
-    p, res = build_payload(panel_dir)
-    nl = p["pattern"]["nodes"][p["root"]]
-    if "lisa" not in nl:
-        pytest.skip("no spatial analysis (spatial weights unavailable)")
+    res = load_result(panel_dir)
+    sc = _moran_scatter(res, res.framework.root)
     mo = pd.read_csv(panel_dir / "pattern" / "region4" / "moran.csv")
-    for t, y in enumerate(p["years"]):
-        z = np.array(nl["scatter"]["z"][t], dtype=float)
-        lag = np.array(nl["scatter"]["lag"][t], dtype=float)
+    li = pd.read_csv(panel_dir / "pattern" / "region4" / "lisa.csv", dtype={"unit": str})
+    for t, y in enumerate(res.years):
+        z = np.array(sc["z"][t], dtype=float)
+        lag = np.array(sc["lag"][t], dtype=float)
         slope = (z @ lag) / (z @ z)
         assert slope == pytest.approx(float(mo.loc[mo["year"] == y, "I"].iloc[0]), abs=2e-4)
+        if {"z", "lag"} <= set(li.columns):
+            ly = li[li["year"] == y].set_index("unit").reindex(res.unit_codes)
+            np.testing.assert_allclose(z, ly["z"].to_numpy(float), atol=1e-4)
+            np.testing.assert_allclose(lag, ly["lag"].to_numpy(float), atol=1e-4)
 
 
 def test_map_geometry_matches_the_shipped_boundaries(panel_dir):
