@@ -444,9 +444,9 @@ def target(result, unit, *, rank: int | None = None, score: float | None = None,
                 status = "unreachable"
                 notes.append(f"unreachable within the bounds: with every indicator at its bound the score is "
                              f"{s_m:.4f} (rank {int(r_m)}), the target needs {thr_m:.4f}"
-                             + ("" if linear else " (for aggregations that are not monotone, such as "
-                                "Mazziotta-Pareto's penalty for unbalanced profiles, this is strong evidence, "
-                                "not proof)") + ".")
+                             + (" (Mazziotta-Pareto and TOPSIS need not improve when one value improves, so "
+                                "for them this is strong evidence, not proof)" if _non_monotone(result, node) else "")
+                             + ".")
         if status == "not reached":
             notes.append(f"not reached by the heuristic: best score found {s1:.4f} (rank {int(r1)}), the target "
                          f"needs {thr1:.4f}; some bounds are infinite, so reachability was not settled.")
@@ -454,6 +454,13 @@ def target(result, unit, *, rank: int | None = None, score: float | None = None,
                       method=how, linear=linear, reasons=reasons,
                       changes=_table(result, var, kpos, dirs, cur, y, c, ub, src, base, t, n),
                       total_cost=float(c @ y), rebuilds=ev.rebuilds, after=res, notes=notes)
+
+
+def _non_monotone(result, node: str) -> bool:
+    fw = result.framework
+    _, aggs = subtree(fw, node)
+    return any(result.recipe.aggregate.resolve(node=a, level=fw.level(a)).method in ("mazziotta_pareto", "topsis")
+               for a in aggs)
 
 
 def _linear_gains(result, node, t, n, var, kpos, dirs, cur) -> tuple[np.ndarray, np.ndarray, list[str]]:
