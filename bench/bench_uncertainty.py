@@ -131,8 +131,8 @@ def main(argv):
               f"{r['baseline_seconds']:>18.1f}{r['ratio']:>8.0f}{r['max_abs_diff']:>11.1e}")
     print("CPU time (all threads): " + "; ".join(f"{r['case']}: {r['cpu']:.2f} s, ratio {r['cpu_ratio']:.0f}"
                                                  for r in rows))
-    print("phases (s, last run): " + "; ".join(f"{r['case']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["timing"].items())
-                                     for r in rows))
+    print("phases (s, last run): " + "; ".join(
+        f"{r['case']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["timing"].items()) for r in rows))
     for r in rows:
         print(f"{r['case']}: total Sobol indices (mean |rank shift| target): "
               + ", ".join(f"{k} {v:.3f}" for k, v in sorted(r["ST"].items(), key=lambda kv: -kv[1]))

@@ -2,7 +2,6 @@
 published COINr outputs of the ASEM example, and the plain pipeline (leave-one-out = rebuild without the node)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 

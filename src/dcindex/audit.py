@@ -223,7 +223,8 @@ class AuditResult:
             lines.append(f"Cronbach's alpha and first principal component by group ({yr})")
             pc = self.pca[(self.pca["year"] == yr) & (self.pca["component"] == 1)].set_index("group")
             lines.append(f"  {'group':<14}{'level':>6}{'k':>4}{'alpha':>8}{'PC1 share':>11}{'eig>1':>7}")
-            n_eig = self.pca[(self.pca["year"] == yr)].groupby("group")["eigenvalue"].apply(lambda s: int((s > 1).sum()))
+            py = self.pca[self.pca["year"] == yr]
+            n_eig = (py["eigenvalue"] > 1).groupby(py["group"]).sum()
             for _, r in cr.iterrows():
                 g = r["group"]
                 share = pc["share"].get(g, np.nan)

@@ -321,7 +321,8 @@ def _resolve_factors(spec: UncertaintySpec, result) -> list[_Factor]:
                     except ValidationError as exc:
                         raise RecipeError(f"alternative {j + 1} of the '{kind}' choice is not a valid recipe step: "
                                           + recipe_mod._recipe_message(exc), where=where,
-                                          hint=f"write it as in a recipe's '{kind}' step, e.g. {{method: ...}}.") from None
+                                          hint=f"write it as in a recipe's '{kind}' step, e.g. "
+                                               f"{{method: ...}}.") from None
                 labels = [_step_label(s) for s in steps]
             else:
                 param, values = next(iter(ch.vary.items()))
@@ -348,7 +349,8 @@ def _resolve_factors(spec: UncertaintySpec, result) -> list[_Factor]:
         elif isinstance(ch, WeightsChoice):
             bad_lev = [lv for lv in ch.levels if lv not in fw.levels or lv == fw.top_level]
             if bad_lev:
-                raise RecipeError(f"weights choice: level(s) {bad_lev} carry no weights in this framework.", where=where,
+                raise RecipeError(f"weights choice: level(s) {bad_lev} carry no weights in this framework.",
+                                  where=where,
                                   hint=f"levels 1..{fw.top_level - 1} have weights (1 = indicators, "
                                        f"{fw.top_level} = the index has none).")
             unknown = [c for c in ch.nodes if c not in fw.nodes or c == fw.root]
@@ -694,8 +696,8 @@ class UncertaintyResult:
             "dcindex uncertainty analysis",
             "=" * 78,
             f"Index:            {fw.root}   units: {len(self.units)}   years: {self.years[0]}-{self.years[-1]}",
-            f"Design:           {'Saltelli/Sobol (SALib), base N = ' + str(self.n_base) if self.design_sa else 'scrambled Sobol sequence'}"
-            f"   seed = {self.seed}",
+            "Design:           " + (f"Saltelli/Sobol (SALib), base N = {self.n_base}" if self.design_sa
+                                    else "scrambled Sobol sequence") + f"   seed = {self.seed}",
             f"Draws:            {len(self.draws)} run ({self.n_requested} requested), {self.n_failed} failed",
         ]
         if self.n_failed:
