@@ -290,3 +290,21 @@ def test_undefined_games_are_explained():
         explain.change(r, "u0", 2016, 2017)
     assert explain.change(r, "u1", 2016, 2017)["contribution"].sum() == pytest.approx(
         r.scores_array[1, 1, -1] - r.scores_array[0, 1, -1], abs=1e-9)
+
+
+def test_overview_of_every_unit(tmp_path):
+    r = simple_build(N=9, seed=5, recipe={"aggregate": {"method": "harmonic"},
+                                          "normalise": {"method": "minmax", "low": 1, "high": 100}})
+    ov = explain.overview(r)
+    j = r.node_index("IDX")
+    ch = r.scores_array[-1, :, j] - r.scores_array[0, :, j]
+    np.testing.assert_allclose(ov.movers["change"], ch)
+    np.testing.assert_allclose(ov.pillars[["P1", "P2"]].sum(axis=1), ch, atol=1e-9)
+    for _, m in ov.movers.iterrows():  # the main driver is the indicator with the largest part in the change's sign
+        d = explain.change(r, m["unit"], 2016, 2018).set_index("indicator")["contribution"]
+        assert m["main_driver"] == (d.idxmax() if m["change"] >= 0 else d.idxmin())
+    out = ov.to_dir(tmp_path / "ov")
+    assert {"movers.csv", "contributions.csv", "pillar_contributions.csv", "overview.json"} <= {
+        p.name for p in out.iterdir()}
+    with pytest.raises(InputError, match="one year"):
+        explain.overview(dcindex.example())

@@ -8,6 +8,7 @@ Attribution (all parts add up exactly to the difference they explain; definition
 * :func:`rank_change`: units passed / passed by, and the indicators behind each pair;
 * :func:`compare_units`: why unit A is above unit B;
 * :func:`compare_editions`: data revision vs method change vs real change between two builds;
+* :func:`overview` / :func:`change_all`: every unit at once (movers and their main drivers; for ``run``/reports);
 * :func:`shapley`: the Shapley-value engine (exact up to 12 players, seeded sampling with standard errors).
 
 Planning: :func:`profile` (strengths, weaknesses, peers, radar, quadrant), :func:`whatif` (change raw values,
@@ -26,13 +27,14 @@ from dcindex.explain.attribution import (
     rank_change,
 )
 from dcindex.explain.editions import EditionComparison, compare_editions
+from dcindex.explain.overview import Overview, overview
 from dcindex.explain.profiles import Profile, profile
 from dcindex.explain.shapley_values import ShapleyValues, shapley
 from dcindex.explain.targets import TargetPlan, target
 from dcindex.explain.scenarios import Change, WhatIf, parse_change, whatif
 
 __all__ = [
-    "Attribution", "RankChange", "EditionComparison", "Profile", "ShapleyValues", "TargetPlan", "WhatIf", "Change",
-    "attribute", "change", "change_all", "compare_units", "rank_change", "compare_editions", "profile", "shapley",
-    "target", "whatif", "parse_change",
+    "Attribution", "RankChange", "EditionComparison", "Overview", "Profile", "ShapleyValues", "TargetPlan",
+    "WhatIf", "Change", "attribute", "change", "change_all", "overview", "compare_units", "rank_change",
+    "compare_editions", "profile", "shapley", "target", "whatif", "parse_change",
 ]
