@@ -46,7 +46,18 @@ def dirs(tmp_path_factory):
     old.to_dir(base / "old")
     gp = simple_build(N=8, seed=3, goalposts=True, recipe={"normalise": {"method": "goalposts"}})
     gp.to_dir(base / "gp")
+    simple_build(N=8, seed=3, T=1).to_dir(base / "single")
     return base
+
+
+def test_explain_without_unit_gives_the_overview(dirs, tmp_path):
+    res = CliRunner().invoke(_app(), ["explain", str(dirs / "new"), "--out", str(tmp_path / "ov")])
+    assert res.exit_code == 0, res.output
+    assert "Changes of IDX, 2016 -> 2018" in res.output
+    mv = pd.read_csv(tmp_path / "ov" / "movers.csv", dtype={"unit": str})
+    r = load_result(dirs / "new")
+    j = r.node_index("IDX")
+    np.testing.assert_allclose(mv["change"], r.scores_array[-1, :, j] - r.scores_array[0, :, j])
 
 
 def test_explain_change_prints_and_writes(dirs, tmp_path):
@@ -95,7 +106,9 @@ def test_profile_whatif_target(dirs, tmp_path):
 def test_errors_exit_2(dirs, capsys):
     assert run(["explain", dirs / "new", "--unit", "nope"]) == 2
     assert "unit 'nope'" in capsys.readouterr().err
-    assert run(["explain", dirs / "new"]) == 2
+    assert run(["explain", dirs / "new", "--vs", "u1"]) == 2
+    assert run(["explain", dirs / "single"]) == 2
+    assert "one year" in capsys.readouterr().err
     assert run(["explain", dirs / "missing", "--unit", "u1"]) == 2
     assert run(["whatif", dirs / "new", "--change", "a=+abc", "--unit", "u1"]) == 2
     assert run(["whatif", dirs / "new", "--change", "a=+1%"]) == 2

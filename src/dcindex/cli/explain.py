@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(10, "--top", help="Rows to print."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write tables (CSV), JSON and summary here."),
     ) -> None:
-        """Why a score changed (--unit, --from, --to), why a unit beats another (--vs), what editions changed."""
+        """Why scores changed (all units, or --unit), why a unit beats another (--vs), what editions changed."""
         from dcindex import explain as ex
 
         res = _load(result_dir)
@@ -98,7 +98,14 @@ def register(app: typer.Typer) -> None:
                 console.print(f"Wrote {out}", highlight=False)
             return
         if unit is None:
-            raise InputError("no unit given.", hint="pass --unit CODE (e.g. --unit 510000), or --compare OLD_DIR.")
+            if vs is not None:
+                raise InputError("--vs needs --unit.", hint="pass --unit A --vs B.")
+            ov = ex.overview(res, start, end, node, method=method, seed=seed, n_permutations=samples)
+            _print(ov.summary(top=top))
+            if out is not None:
+                ov.to_dir(out)
+                console.print(f"Wrote {out}", highlight=False)
+            return
         kw = dict(method=method, seed=seed, n_permutations=samples)
         if vs is not None:
             att = ex.compare_units(res, unit, vs, year if year is not None else end, node, **kw)
