@@ -1184,13 +1184,27 @@ def _pairs_tables(result, R, R0, pair_list, mode) -> tuple[pd.DataFrame, pd.Data
         return pd.DataFrame(columns=pcols), pd.DataFrame(columns=ocols)
     ia = np.array([ui[a] for a, _ in pair_list])
     ib = np.array([ui[b] for _, b in pair_list])
-    Ra, Rb = R[:, :, ia], R[:, :, ib]  # (D, T, P)
-    valid = ~np.isnan(Ra) & ~np.isnan(Rb)
-    nv = valid.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pab = np.where(nv > 0, ((Ra < Rb) & valid).sum(axis=0) / nv, np.nan)
-        pba = np.where(nv > 0, ((Rb < Ra) & valid).sum(axis=0) / nv, np.nan)
     P = len(pair_list)
+    ypairs = [(0, T - 1)] + [(t, t + 1) for t in range(T - 1) if not (t == 0 and T == 2)] if T > 1 else []
+    pab = np.full((T, P), np.nan)
+    pba = np.full((T, P), np.nan)
+    over = {yp: (np.full(P, np.nan), np.full(P, np.nan)) for yp in ypairs}
+    step = max(1, int(20_000_000 // max(1, R.shape[0] * T)))  # pairs per slice: bounded memory ('all' pairs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for lo in range(0, P, step):
+            sl = slice(lo, min(P, lo + step))
+            Ra, Rb = R[:, :, ia[sl]], R[:, :, ib[sl]]  # (D, T, p)
+            valid = ~np.isnan(Ra) & ~np.isnan(Rb)
+            nv = valid.sum(axis=0)
+            pab[:, sl] = np.where(nv > 0, ((Ra < Rb) & valid).sum(axis=0) / nv, np.nan)
+            pba[:, sl] = np.where(nv > 0, ((Rb < Ra) & valid).sum(axis=0) / nv, np.nan)
+            for t0, t1 in ypairs:
+                v = valid[:, t0] & valid[:, t1]
+                nvo = v.sum(axis=0)
+                a_over = ((Ra[:, t0] > Rb[:, t0]) & (Ra[:, t1] < Rb[:, t1]) & v).sum(axis=0)
+                b_over = ((Rb[:, t0] > Ra[:, t0]) & (Rb[:, t1] < Ra[:, t1]) & v).sum(axis=0)
+                over[(t0, t1)][0][sl] = np.where(nvo > 0, a_over / nvo, np.nan)
+                over[(t0, t1)][1][sl] = np.where(nvo > 0, b_over / nvo, np.nan)
     adj = np.zeros((T, P), dtype=bool)
     if mode == "top10":
         adj = np.abs(R0[:, ia] - R0[:, ib]) == 1
@@ -1204,20 +1218,10 @@ def _pairs_tables(result, R, R0, pair_list, mode) -> tuple[pd.DataFrame, pd.Data
         "p_b_above_a": pba.reshape(-1),
         "adjacent": adj.reshape(-1),
     })
-    rows = []
-    ypairs = [(0, T - 1)] + [(t, t + 1) for t in range(T - 1) if not (t == 0 and T == 2)] if T > 1 else []
-    for t0, t1 in ypairs:
-        v = valid[:, t0] & valid[:, t1]
-        nv = v.sum(axis=0)
-        a_over = ((Ra[:, t0] > Rb[:, t0]) & (Ra[:, t1] < Rb[:, t1]) & v).sum(axis=0)
-        b_over = ((Rb[:, t0] > Ra[:, t0]) & (Rb[:, t1] < Ra[:, t1]) & v).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rows.append(pd.DataFrame({
-                "year_from": years[t0], "year_to": years[t1],
-                "unit_a": [a for a, _ in pair_list], "unit_b": [b for _, b in pair_list],
-                "p_a_overtook_b": np.where(nv > 0, a_over / nv, np.nan),
-                "p_b_overtook_a": np.where(nv > 0, b_over / nv, np.nan),
-            }))
+    rows = [pd.DataFrame({"year_from": years[t0], "year_to": years[t1],
+                          "unit_a": [a for a, _ in pair_list], "unit_b": [b for _, b in pair_list],
+                          "p_a_overtook_b": over[(t0, t1)][0], "p_b_overtook_a": over[(t0, t1)][1]})
+            for t0, t1 in ypairs]
     over_df = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=ocols)
     return pairs_df, over_df
 
