@@ -199,12 +199,13 @@ def test_yearbook_city_sheet_with_column_groups_and_province_headings():
     assert bb.to_dict() == {M.CCSY_CODES[n]: float(rows[n][1]) for n in M.CCSY_CODES}
     tel = r.data[r.data["indicator"] == "tel_d"].set_index("unit")["value"]
     assert tel.to_dict() == {M.CCSY_CODES[n]: float(rows[n][5]) for n in M.CCSY_CODES}
-    assert any("province heading rows skipped" in n and "河北省" in n for n in r.notes)
+    assert any("province heading rows skipped" in n and "河北省" in n and "吉林省" in n and "黑龙江省" in n
+               for n in r.notes)
     assert any("全国合计" in n for n in r.notes)
     # default codes are the Chinese header lines
     d = read_official(path, level="city", year=2022)
     assert "全市 / 电信业务收入" in set(d.data["indicator"])
-    assert int((d.data["indicator"] == "全市 / 电信业务收入").sum()) == 9  # 资阳 '..' left out
+    assert int((d.data["indicator"] == "全市 / 电信业务收入").sum()) == len(M.CCSY_CODES) - 1  # 资阳 ".." left out
 
 
 def test_yearbook_city_under_the_wrong_province_heading_is_reported(tmp_path):
@@ -392,3 +393,45 @@ def test_shared_pku_city_csv_all_cities_match(shared_data):
     hz = r.data[(r.data["unit"] == "330100") & (r.data["year"] == 2020)]["value"]
     assert hz.iat[0] == pytest.approx(334.478)  # SOURCE.md: Hangzhou 2020
     assert r.data.groupby("year")["unit"].nunique().max() <= 337
+
+
+# ----------------------------------------------------------------------------------- variants of real files
+def test_nbs_xlsx_with_merged_title_lines_and_other_sheets(tmp_path):
+    wb = openpyxl.load_workbook(FIX / "nbs_population_2024.xlsx")
+    ws = wb.active
+    ws.merge_cells("A1:D1")  # the portal's Excel export spans title lines across the table
+    ws.merge_cells("A2:D2")
+    wb.create_sheet("说明").append(["数据说明"])
+    p = tmp_path / "merged.xlsx"
+    wb.save(p)
+    r = read_official(p, indicator={"年末常住人口": "pop"})
+    assert len(r.data) == len(M.POP2024)
+    assert any("other sheets not read: 说明" in n for n in r.notes)
+
+
+def test_misnamed_and_html_workbooks(tmp_path):
+    p = tmp_path / "really_xlsx.xls"
+    p.write_bytes((FIX / "nbs_population_2024.xlsx").read_bytes())
+    assert len(read_official(p, indicator={"年末常住人口": "pop"}).data) == len(M.POP2024)
+    h = tmp_path / "table.xls"
+    h.write_text("<html><body><table><tr><td>地区</td></tr></table></body></html>", encoding="utf-8")
+    with pytest.raises(InputError, match="HTML"):
+        read_official(h)
+
+
+def test_yearbook_label_columns_are_not_values(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["表1 各地区数字经济指标(2021年)"])
+    ws.append(["地区", "Region", "代码", "软件业务收入(亿元)"])
+    ws.append(["全国", "National", None, 95000.0])
+    ws.append(["北京", "Beijing", 110000, 20000.5])
+    ws.append(["陕西", "Shaanxi", 610000, 2500.0])
+    ws.append(["山西", "Shanxi", 140000, "—"])
+    p = tmp_path / "labels.xlsx"
+    wb.save(p)
+    r = read_official(p)
+    assert r.data[["unit", "indicator", "value"]].values.tolist() == [["110000", "软件业务收入", 20000.5],
+                                                                     ["610000", "软件业务收入", 2500.0]]
+    assert set(r.data["year"]) == {2021}
+    assert any("label columns" in n and "Region" in n and "代码" in n for n in r.notes)

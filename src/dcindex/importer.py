@@ -60,6 +60,7 @@ from dcindex.data import decode_bytes, parse_number
 from dcindex.errors import InputError
 
 LAYOUTS = ("auto", "nbs", "yearbook", "pku")
+_MUNICIPALITY_CITIES = frozenset({"110100", "120100", "310100", "500100"})
 LEVELS = ("province", "city")
 OUTPUT_COLUMNS = ["unit", "year", "indicator", "value", "source"]
 
@@ -185,10 +186,18 @@ def _read_grids(path: Path, sheet: str | int | None, name: str | None = None) ->
     suffix = path.suffix.lower()
     name = name or path.name
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"PK\x03\x04"):  # xlsx, whatever the suffix says
             return _xlsx_grids(path, name, sheet)
-        if suffix == ".xls":
+        if head.startswith(b"\xd0\xcf\x11\xe0"):  # BIFF (.xls)
             return _xls_grids(path, name, sheet)
+        if suffix in (".xlsx", ".xlsm", ".xls") and head.lstrip().startswith(b"<"):
+            raise InputError("this 'Excel' file is an HTML page (some sites save web tables with an .xls name).",
+                             where=where, hint="open it in Excel or WPS and save it as .xlsx or CSV, then import that.")
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            raise InputError("the file is not an Excel workbook (no XLS or XLSX signature).", where=where,
+                             hint="check the download, or save it again from Excel/WPS as .xlsx.")
         raw = path.read_bytes()
     except InputError:
         raise
@@ -221,7 +230,8 @@ def _trim(r: list[Any]) -> list[Any]:
 def _xlsx_grids(path: Path, name: str, sheet) -> list[_Grid]:
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, data_only=True)  # not read-only: merged ranges are needed
+    # from bytes: openpyxl refuses an .xlsx saved under another suffix; not read-only: merged ranges are needed
+    wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
     try:
         sheets = _pick_sheets(wb.sheetnames, sheet, str(path))
         out = []
@@ -539,7 +549,7 @@ def _read_nbs(grid: _Grid, level: str, indicator, year: int | None, notes: list[
             continue
         s = _text(v)
         m = _META_RE.match(s)
-        if m and (len([x for x in row if x is not None]) == 1):
+        if m and len({_text(x) for x in row if x is not None}) == 1:  # one cell, or one merged across
             meta[m.group(1)] = m.group(2).strip()
             continue
         if _norm(s) in ("地区", "时间", "指标", "地区/指标", "region", "time", "indicator"):
@@ -744,6 +754,19 @@ def _read_yearbook(grid: _Grid, level: str, indicator, year: int | None, notes: 
         names = [n for n in dict.fromkeys(names) if n]
         cols.append(_Column(pos=c, label=label, names=names, unit=unit or unit_line,
                             year=_year_of(parts[-1])))  # a year column: its (last) heading is a year
+    # columns of names or codes next to the region column (an English-name column, 代码) are labels, not values
+    label_cols = []
+    for c in list(cols):
+        cells = [grid.cell(r, c.pos) for r in range(first, min(nrows, first + 400))]
+        cells = [v for v in cells if v is not None and not (isinstance(v, str) and _FOOT_RE.match(v))]
+        is_code = _norm(split_unit(c.names[-1])[0]) in {"代码", "code", "区划代码", "行政区划代码", "地区代码",
+                                                         "城市代码", "省份代码", "adcode"}
+        texts = [v for v in cells if parse_number(v) is None]
+        if is_code or (cells and len(texts) == len(cells)):
+            label_cols.append(c.label)
+            cols.remove(c)
+    if label_cols:
+        notes.append(f"{where}: label columns (names/codes, not values) skipped: {'; '.join(label_cols)}.")
     if not cols:
         raise InputError("no value columns next to the region column.", where=where, hint="check the sheet.")
     # 4. data rows (until a footnote or the end), skipping totals and (city level) province headings
@@ -805,14 +828,16 @@ def _read_yearbook(grid: _Grid, level: str, indicator, year: int | None, notes: 
             continue
         if level == "city":
             as_city = _try_match([region], "city")[0]
-            if as_city is None:
-                as_prov = _try_match([region], "province")[0]
-                if as_prov is not None:
-                    province = as_prov
-                    headings.append(region)
-                    continue
-            elif province is not None and as_city[:2] != province[:2] and region not in ("北京", "天津", "上海", "重庆"):
-                pass  # the name matched a city elsewhere; match_units with province= reports it below
+            as_prov = _try_match([region], "province")[0]
+            if as_city in _MUNICIPALITY_CITIES:  # 北京市 ... 重庆市: a city row that starts a new "province"
+                province = as_city[:2] + "0000"
+            elif as_prov is not None and (
+                    as_city is None or re.search(r"(省|自治区)$", _squeeze(region))
+                    or all(grid.cell(r, c.pos) is None for c in cols)):
+                # a province heading (吉林省 is a heading, 吉林市 a city; a bare 吉林 with no values a heading)
+                province = as_prov
+                headings.append(region)
+                continue
         for c in cols:
             if c.pos not in chosen:
                 continue
@@ -950,10 +975,13 @@ def read_official(path: str | Path, *, layout: str = "auto", level: str = "provi
     p = Path(path)
     grids = _read_grids(p, sheet, name)
     grid = grids[0]
+    notes: list[str] = []
     if sheet is None and len(grids) > 1:
         grid = _pick_pku_sheet(grids, level) if any(_pku_header(g) is not None for g in grids) else grids[0]
+        others = [g.sheet for g in grids if g is not grid]
+        notes.append(f"{p.name}: read sheet '{grid.sheet}'; other sheets not read: {', '.join(map(str, others))} "
+                     f"(choose one with --sheet).")
     lay = _detect(grid) if layout == "auto" else layout
-    notes: list[str] = []
     if lay == "nbs":
         df = _read_nbs(grid, level, indicator, year, notes)
     elif lay == "pku":
