@@ -102,7 +102,7 @@ def plan(scenario: str | Path | Scenario, *, out: str | Path | None = None, swee
 def _baseline(b) -> PlanResult:
     if isinstance(b, (str, Path)) and Path(b).is_dir() and (Path(b) / "summary.json").is_file():
         return PlanResult.from_dir(b)
-    return plan(b, rule_costs=False)
+    return plan(b, rule_costs=False, overrides={"frontier": None})
 
 
 def _meta(sc: Scenario, m, s) -> dict[str, Any]:

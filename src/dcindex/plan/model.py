@@ -155,7 +155,6 @@ def model_data(sc: Scenario) -> ModelData:
     st = sc.tables["sites"]
     rules = spec.rules
     module = st["module_racks"].to_numpy(float)
-    use_mod = rules.modules.enabled and not spec.solver.relax_integers
     integer_build = (module > 0) & rules.modules.enabled
     module_eff = np.where((module > 0) & rules.modules.enabled, module, 1.0)
     openable = (st["open_cost_yuan"].to_numpy(float) > 0) & rules.site_opening.enabled
@@ -191,7 +190,6 @@ def model_data(sc: Scenario) -> ModelData:
     cls = spec.classes
     maxnew = st["max_new_racks"].to_numpy(float)
     maxnew = np.where(np.isnan(maxnew), INF, maxnew)
-    del use_mod
     return ModelData(
         origins=O, classes=C, sites=S, years=Y, periods=[p.name for p in per], demand=d, latency=lat, netcost=net,
         class_maxlat=np.array([c.max_latency_ms if c.max_latency_ms is not None else INF for c in cls], float),
@@ -553,8 +551,6 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
         rb.site_index = iopen
         a2, y2 = np.indices((n, nY))
         B.add(rb, a2, W.idx(a2, y2), 1.0)
-    elif not lim_on:
-        pass
 
     # bandwidth between origin regions and site regions
     if rules.bandwidth.enabled and len(D.corridors):

@@ -214,12 +214,14 @@ def extract_tables(sc: Scenario, m: Model, s: Solution) -> dict[str, pd.DataFram
         region=np.array(D.site_region, dtype=object)[ss.ravel()],
         new_racks=build.ravel(), modules=(build / D.module[:, None]).ravel(), module_racks=D.module[ss.ravel()],
         cumulative_new_racks=cum.ravel(), installed_racks=installed.ravel(), opened=opened.ravel() > 0.5)
-    buildout = buildout[["site_id", "name", "hub", "region", "year", "new_racks", "modules", "module_racks",
-                         "cumulative_new_racks", "installed_racks", "opened"]]
+    zh = st["name_zh"] if "name_zh" in st.columns else st["name"]
+    buildout = buildout.assign(name_zh=zh.loc[list(sites_arr[ss.ravel()])].to_numpy())
+    buildout = buildout[["site_id", "name", "name_zh", "hub", "region", "year", "new_racks", "modules",
+                         "module_racks", "cumulative_new_racks", "installed_racks", "opened"]]
     with np.errstate(invalid="ignore", divide="ignore"):
         util = np.where(installed > _TOL, used / np.where(installed > _TOL, installed, 1), np.nan)
     utilisation = base_site.assign(
-        name=buildout["name"].to_numpy(), hub=D.hub[ss.ravel()], region=buildout["region"].to_numpy(),
+        name=buildout["name"].to_numpy(), name_zh=buildout["name_zh"].to_numpy(), hub=D.hub[ss.ravel()], region=buildout["region"].to_numpy(),
         province_code=np.array(D.site_province, dtype=object)[ss.ravel()],
         installed_racks=installed.ravel(), used_racks=used.ravel(), idle_racks=idle.ravel(),
         utilisation=util.ravel())

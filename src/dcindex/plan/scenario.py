@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -637,9 +636,3 @@ def example_path() -> Path:
     """Path of the shipped example scenario (illustrative assumptions + official grid emission factors)."""
     return Path(__file__).resolve().parents[1] / "data" / "plan" / "scenario.yaml"
 
-
-def scenario_sha(path: Path) -> str:  # pragma: no cover - convenience
-    return _sha256(path)
-
-
-_ID_RE = re.compile(r"^[\w\-\.\u4e00-\u9fff]+$")
