@@ -1237,8 +1237,7 @@ def _sensitivity(result, design, factors, R, R0, ok, sp):
     if not blocks_ok.all():
         note = (f"{int((~blocks_ok).sum())} of {len(blocks_ok)} base samples contain a failed draw and were left out "
                 f"of the Sobol estimates.")
-    keep = np.repeat(blocks_ok, G + 2)
-    Rk = R[keep]
+    Rk = R if blocks_ok.all() else R[np.repeat(blocks_ok, G + 2)]
     nb = int(blocks_ok.sum())
     names = [f.name for f in factors]
     if nb < 2:
@@ -1276,7 +1275,8 @@ def _sensitivity(result, design, factors, R, R0, ok, sp):
     # every unit's rank in every year
     Yu = Rk.reshape(len(Rk), T * N)
     has_nan = np.isnan(Yu).any(axis=0)
-    Yu = np.where(has_nan[None], 0.0, Yu)
+    if has_nan.any():
+        Yu = np.where(has_nan[None], 0.0, Yu)
     su = sobol_indices(Yu, G, bootstrap=min(sp.bootstrap, 100), conf_level=sp.conf_level, seed=seed)
     units = np.array(result.unit_codes, dtype=object)
     out = []
