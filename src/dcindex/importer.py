@@ -695,8 +695,9 @@ def _read_yearbook(grid: _Grid, level: str, indicator, year: int | None, notes: 
             break
     if first is None:
         raise InputError(f"no row names a {level} (or 全国) in the first three columns.", where=where,
-                         hint=f"check --level (province or city) and that regions are rows; for NBS exports use "
-                              f"--layout nbs.")
+                         hint="check --level (province or city) and that regions are rows; NBS exports need their "
+                              "数据库： line (--layout nbs); tables already in dcindex's tidy or wide format go "
+                              "straight to 'dcindex build'.")
     # 2. the header block: rows right above the first data row holding labels in value columns
     hdr = []
     r = first - 1
