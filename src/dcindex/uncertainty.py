@@ -927,6 +927,8 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
     inv = inv.reshape(-1)
     groups = [np.flatnonzero(inv == g) for g in range(inv.max() + 1)]
     cmax = max(len(v) for v in eng.children.values())
+    if prm.noise_key is not None:
+        cmax = max(cmax, eng.K)  # every noisy draw carries its own (T, N, K) normalised data
     per = max(1, int(chunk_elements // max(1, T * N * cmax)))
     tasks = [(g, g_ids[i:i + per]) for g, g_ids in enumerate(groups) for i in range(0, len(g_ids), per)]
 
@@ -972,6 +974,15 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
 
     nj = n_jobs or min(2, os.cpu_count() or 1)
     show = progress if progress is not None else (os.isatty(2) and n_runs * T * N > 2_000_000)
+    def store(res_task):  # results are written as they arrive, so only a few chunks are alive at a time
+        ids, out, live, fail_local = res_task
+        if out is not None:
+            S[ids[live]] = out[0]
+            R[ids[live]] = out[1]
+        for j, txt in fail_local.items():
+            ok[ids[j]] = False
+            reason[ids[j]] = txt
+
     ex_pool = ThreadPoolExecutor(max_workers=nj) if nj > 1 and len(tasks) > 1 else None
     try:
         it = ex_pool.map(run_task, tasks) if ex_pool is not None else map(run_task, tasks)
@@ -980,22 +991,15 @@ def uncertainty(result, spec: Any = None, *, n: int | None = None, seed: int | N
 
             with Progress(transient=True) as pb:
                 tid = pb.add_task(f"{n_runs} draws", total=len(tasks))
-                results = []
                 for r in it:
-                    results.append(r)
+                    store(r)
                     pb.advance(tid)
         else:
-            results = list(it)
+            for r in it:
+                store(r)
     finally:
         if ex_pool is not None:
             ex_pool.shutdown()
-    for ids, out, live, fail_local in results:
-        if out is not None:
-            S[ids[live]] = out[0]
-            R[ids[live]] = out[1]
-        for j, txt in fail_local.items():
-            ok[ids[j]] = False
-            reason[ids[j]] = txt
     S[~ok] = np.nan
     R[~ok] = np.nan
     tick["draws"] = time.perf_counter()
