@@ -178,3 +178,17 @@ def test_gb18030_table_is_read(scen):
 
 def test_errors_are_dcindex_errors(scen):
     assert issubclass(InputError, DcindexError)
+
+
+def test_cli_infeasible_scenario_writes_diagnosis_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "dcindex", "plan", str(example_path()), "--out", str(tmp_path / "o"),
+                        "--set", "rules.pue_cap.west=1.05", "--set", "solver.relax_integers=true", "--set",
+                        "frontier=null", "--no-rule-costs"], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "pue_cap" in r.stderr and "utilisation_floor" in r.stderr and "How to fix" in r.stderr
+    d = pd.read_csv(tmp_path / "o" / "diagnosis.csv")
+    assert set(d.loc[d["method"] == "deletion_filter", "rule"]) == {"pue_cap", "utilisation_floor"}
+    assert "Traceback" not in r.stderr

@@ -118,8 +118,8 @@ def diagnose(sc: Scenario, *, time_limit: float = 60.0) -> tuple[pd.DataFrame, s
         v = diag[(diag["method"] == "elastic") & (diag["rule"] == r)]
         if len(v):
             top = v.sort_values("violation", ascending=False).iloc[0]
-            parts.append(f"{r} ({RULE_TEXT[r]}) must give way by {v['violation'].sum():,.4g} {top['unit']} in total, "
-                         f"most at {top['where']} ({top['violation']:,.4g})")
+            parts.append(f"{r} ({RULE_TEXT[r]}) must give way by {_num(v['violation'].sum())} {top['unit']} in "
+                         f"total over its rows, most at {top['where']} ({_num(top['violation'])})")
         else:
             parts.append(f"{r} ({RULE_TEXT[r]})")
     msg = ("the scenario is infeasible: these rules cannot all hold together (switching off any one of them makes "
@@ -127,6 +127,10 @@ def diagnose(sc: Scenario, *, time_limit: float = 60.0) -> tuple[pd.DataFrame, s
     hint = ("relax or switch off one of these rules in the scenario file (rules.<name>.enabled: false, "
             "rules.<name>.mode: soft with a penalty, or change its parameter); diagnosis.csv lists the rows.")
     return diag, msg, hint
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.4g}"
 
 
 def _row_label(m, ri: int) -> tuple[str, str]:
