@@ -106,8 +106,19 @@ def group_columns(result) -> list[str]:
     return [c for c in PREFERRED_GROUPS if c in cols] + [c for c in cols if c not in PREFERRED_GROUPS]
 
 
+def _province_names() -> dict[str, tuple[str, str]]:
+    try:
+        from dcindex.china import units as china_units
+
+        p = china_units("province")
+        return {str(c): (str(z), str(e)) for c, z, e in zip(p["code"], p["name_zh"], p["name_en"])}
+    except Exception:  # the China layer is optional here
+        return {}
+
+
 def _group_defs(units: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
     defs = []
+    prov = None
     for c in cols:
         vals = units[c]
         order = list(vals.cat.categories) if isinstance(vals.dtype, pd.CategoricalDtype) else None
@@ -120,7 +131,11 @@ def _group_defs(units: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
             if zh_col is not None:
                 m = units.loc[units[c].astype(str) == v, zh_col].dropna()
                 zh = str(m.iloc[0]) if len(m) else None
-            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": v})
+            en = v
+            if zh is None and len(v) == 6 and v.isdigit() and v.endswith("0000"):  # province codes -> names
+                prov = _province_names() if prov is None else prov
+                zh, en = prov.get(v, (None, v))
+            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": en})
         zh_name, en_name = GROUP_COLUMN_LABELS.get(c, (c, c))
         defs.append({"col": c, "zh": zh_name, "en": en_name, "values": labels})
     return defs

@@ -65,7 +65,8 @@
       'This result folder has no regional pattern analysis (pattern/). Run ‘dcindex run’ or ‘dcindex pattern’ to produce it.'],
     pat_nogroup: ['所选分组没有格局分析结果。', 'There is no pattern analysis for this grouping.'],
     grad_h: ['分组均值', 'Group means'], grad_sub: ['各组{0}的平均得分', 'Mean {0} by group'],
-    gaps_h: ['组间差距趋势', 'Gap trends'],
+    gaps_h: ['组间差距趋势', 'Gap trends'], gaps_h1: ['{0}年组间差距', 'Gaps between groups, {0}'],
+    gap_pts: ['差距（分）', 'Gap (points)'], gap_ratio: ['倍数', 'Ratio'],
     ineq_h: ['不平等', 'Inequality'], ineq_sub: ['基尼系数与泰尔指数（未加权）', 'Gini and Theil indices (unweighted)'],
     dagum_h: ['Dagum 基尼分解', 'Dagum Gini decomposition'],
     dagum_sub: ['总体基尼 = 组内 + 组间净差 + 超变密度', 'Overall Gini = within + net between + transvariation'],
@@ -181,6 +182,8 @@
     prof_drivers: ['贡献最大的指标', 'Indicators that moved the score most'],
     prof_sw_rule: ['名次比总名次高（低）至少 {0} 位的节点（与 dcindex profile 规则相同）', 'Nodes ranked at least {0} places above (below) the overall rank (the dcindex profile rule)'],
     prof_sw_none: ['没有', 'None'],
+    prof_best_worst: ['名次最高与最低的节点', 'Best and worst ranked nodes'],
+    prof_best_worst_sub: ['没有节点按上述规则突出；以下为名次最高和最低者', 'No node stands out by the rule above; these are the best and worst ranked'],
     prof_wf_src_exp: ['分解：dcindex explain（精确）', 'Breakdown: dcindex explain (exact)'],
     prof_wf_src_own: ['分解：按聚合方法计算（{0}）', 'Breakdown computed from the aggregation ({0})'],
     plan_status: ['状态：{0}；总成本（现值）{1} 亿元', 'Status: {0}; total cost (present value) {1} hundred-million yuan'],
@@ -533,7 +536,9 @@
     var unc = uncRanks();
     function fillTable() {
       clear(box);
-      var ti = S.yi, cols = [['rank', t('col_rank')], ['chg', t('col_chg')], ['unit', t('col_unit')]];
+      var ti = S.yi, cols = [['rank', t('col_rank')]];
+      if (ti > 0) cols.push(['chg', t('col_chg')]);
+      cols.push(['unit', t('col_unit')]);
       if (S.grp) cols.push(['group', t('col_group')]);
       cols.push(['score', t('col_score')]);
       if (S.rwOn) cols.push(['pub', t('col_pub')]);
@@ -574,7 +579,7 @@
       D.pillars.forEach(function (p) { var m = 0; D.scores[p][ti].forEach(function (v) { if (v > m) m = v; }); pmax[p] = m || 1; });
       var thead = h('thead', null, h('tr', null, cols.map(function (c) {
         var sorted = S.sortKey === c[0];
-        return h('th', { scope: 'col', 'aria-sort': sorted ? (S.sortDir === 1 ? 'ascending' : 'descending') : null, 'data-key': c[0] },
+        return h('th', { scope: 'col', class: c[0].slice(0, 2) === 'p:' ? 'pcol' : null, 'aria-sort': sorted ? (S.sortDir === 1 ? 'ascending' : 'descending') : null, 'data-key': c[0] },
           h('button', { onclick: function () { if (S.sortKey === c[0]) S.sortDir = -S.sortDir; else { S.sortKey = c[0]; S.sortDir = 1; } fillTable(); } }, c[1]));
       })));
       var tb = h('tbody', null);
@@ -582,7 +587,7 @@
         var r = curRank(ti, n), pr = prevRank(n), s = curScore(ti, n);
         var tr = h('tr', { 'data-unit': CODES[n] });
         tr.appendChild(h('td', { class: 'rk' }, r == null ? '–' : String(r)));
-        tr.appendChild(h('td', null, chg(pr, r)));
+        if (ti > 0) tr.appendChild(h('td', null, chg(pr, r)));
         var nm = h('td', null, h('a', { href: '#unit=' + encodeURIComponent(CODES[n]), class: 'uname' }, uname(n)));
         var fi = (FLAG.imputed[ti + ',' + n] || []).length, ft = (FLAG.treated[ti + ',' + n] || []).length;
         if (fi + ft) nm.appendChild(h('span', { class: 'flagdot', title: t('flags_title', fi, ft) }, '⚑ ' + (fi + ft)));
@@ -701,13 +706,13 @@
     });
     if (outl.length) series.push({ type: 'lines', coordinateSystem: 'geo', polyline: true, silent: true, large: false, data: outl,
       lineStyle: { width: 2, color: '#1c1d21', opacity: 0.95 }, z: 5, animation: false });
-    var vm = opts.pieces ? { type: 'piecewise', pieces: opts.pieces, left: 10, bottom: 20, itemWidth: 14, itemHeight: 10, textStyle: { color: '#4a4d55' }, seriesIndex: 0 }
+    var vm = opts.pieces ? { type: 'piecewise', pieces: opts.pieces, orient: 'horizontal', left: 'center', bottom: 0, itemWidth: 14, itemHeight: 10, textStyle: { color: '#4a4d55' }, seriesIndex: 0 }
       : { type: 'continuous', min: opts.min, max: opts.max, inRange: { color: SEQ }, text: [fmt(opts.max), fmt(opts.min)], calculable: false,
         left: 10, bottom: 20, itemHeight: 120, itemWidth: 12, textStyle: { color: '#4a4d55' }, seriesIndex: 0 };
     return {
       tooltip: tooltip(function (p) { if (p.seriesType !== 'map') return ''; return tip(opts.tip(p.name)); }),
       visualMap: vm,
-      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1, top: 16, bottom: 16, aspectScale: 0.82,
+      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1, top: 16, bottom: opts.pieces ? 40 : 16, aspectScale: 0.82,
         itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.5 },
         emphasis: { itemStyle: { areaColor: '#f2c14e' }, label: { show: false } }, select: { disabled: true }, label: { show: false } },
       series: series
@@ -771,7 +776,7 @@
         series.push({ type: 'line', name: CODES[n], data: R.map(function (r) { return r[n]; }), symbol: 'circle',
           symbolSize: isTop || isHl ? 6 : 4, showSymbol: isTop || isHl || BIG, z: isHl ? 4 : isTop ? 3 : 1, connectNulls: false,
           lineStyle: { width: isHl ? 3.5 : isTop ? 2.4 : 1.2, color: col, opacity: isTop || isHl ? 1 : 0.8 }, itemStyle: { color: col },
-          emphasis: { focus: 'series', lineStyle: { width: 3.5 } }, clip: true,
+          emphasis: { focus: 'series', lineStyle: { width: 3.5 } }, clip: true, labelLayout: { moveOverlap: 'shiftY' },
           endLabel: { show: isTop || isHl || BIG, formatter: (function (name) { return function () { return name; }; })(uname(n)),
             color: isTop || isHl ? col : '#7b7f88', fontWeight: isTop || isHl ? 600 : 400, fontSize: 12 } });
       });
@@ -780,7 +785,6 @@
         tooltip: tooltip(function (p) { var n = IDX[p.seriesName]; return tip([uname(n), YEARS[p.dataIndex] + ': ' + t('rank_of', p.value)]); }),
         xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }),
         yAxis: axis({ type: 'value', inverse: true, min: 1, max: ymax, interval: ymax > 60 ? 20 : ymax > 20 ? 5 : 1 }),
-        labelLayout: { moveOverlap: 'shiftY' },
         series: series
       };
     });
@@ -844,7 +848,14 @@
             h('td', { class: 'num' }, r.slope == null ? '–' : fmt(r.slope, 2) + ' [' + fmt(r.ci_low, 2) + ', ' + fmt(r.ci_high, 2) + ']'), h('td', { class: 'gtag' }, verdict(r.verdict)));
         }))));
     }
-    grid.appendChild(fig(t('gaps_h'), '', txt.childNodes.length ? txt : absent(t('absent_generic', t('gaps_h')))));
+    if (!P.gap_trends && P.group_gaps) {
+      var gg = rows(P.group_gaps, function (r) { return r.year === YEARS[S.yi]; });
+      if (gg.length) txt.appendChild(h('table', { class: 'plain' }, h('thead', null, h('tr', null, h('th', null, t('col_group')), h('th', null, t('gap_pts')), h('th', null, t('gap_ratio')))),
+        h('tbody', null, gg.map(function (r) {
+          return h('tr', null, h('td', null, glabel(g, r.group_a) + ' − ' + glabel(g, r.group_b)), h('td', { class: 'num' }, fmt(r.gap)), h('td', { class: 'num' }, fmt(r.ratio, 2) + '×'));
+        }))));
+    }
+    grid.appendChild(fig(P.gap_trends ? t('gaps_h') : t('gaps_h1', YEARS[S.yi]), '', txt.childNodes.length ? txt : absent(t('absent_generic', t('gaps_h')))));
     var notes = (P.notes || []);
     if (notes.length) root.appendChild(h('div', { class: 'note' }, h('b', null, t('notes_h') + ': '), notes.join(' · ')));
   }
@@ -861,13 +872,13 @@
         series: [{ type: 'bar', data: last.map(function (r, i) { return { value: r.mean, itemStyle: { color: PAL[groups.indexOf(r.group) % PAL.length] } }; }), barWidth: '55%',
           label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value); }, color: '#4a4d55' } }] };
     }
-    return { grid: baseGrid({ right: 100 }), labelLayout: { moveOverlap: 'shiftY' }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) {
+    return { grid: baseGrid({ right: 100 }), tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) {
       return tip([String(ps[0].axisValue)].concat(ps.slice().sort(function (a, b) { return b.value - a.value; }).map(function (p) { return p.seriesName + ': ' + fmt(p.value); }))); } }),
       xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }), yAxis: axis({ type: 'value', scale: false }),
       series: groups.map(function (gname, i) {
         return { type: 'line', name: glabel(col, gname), data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.group === gname; })[0]; return r ? r.mean : null; }),
           lineStyle: { width: 2.6, color: PAL[i % PAL.length] }, itemStyle: { color: PAL[i % PAL.length] }, symbolSize: 5,
-          endLabel: { show: true, formatter: function (p) { return p.seriesName; }, color: PAL[i % PAL.length], fontWeight: 600 } };
+          labelLayout: { moveOverlap: 'shiftY' }, endLabel: { show: true, formatter: function (p) { return p.seriesName; }, color: PAL[i % PAL.length], fontWeight: 600 } };
       }) };
   }
   function ineqOption(q) {
@@ -929,10 +940,10 @@
       if (z == null || l == null) continue;
       pts.push({ value: [z, l], name: CODES[n], itemStyle: { color: LISA[cl[CODES[n]] || 'ns'], borderColor: '#fff', borderWidth: 0.5 } });
     }
-    var ext = 0; pts.forEach(function (p) { ext = Math.max(ext, Math.abs(p.value[0]), Math.abs(p.value[1])); }); ext = Math.ceil(ext * 1.1 * 2) / 2 || 1;
+    var ext = 0; pts.forEach(function (p) { ext = Math.max(ext, Math.abs(p.value[0]), Math.abs(p.value[1])); }); ext = Math.ceil(ext * 1.05) || 1;
     return { grid: baseGrid(), tooltip: tooltip(function (p) { if (p.seriesType !== 'scatter') return ''; var n = IDX[p.name]; return tip([uname(n), 'z = ' + fmt(p.value[0], 2), 'Wz = ' + fmt(p.value[1], 2), t(cl[p.name] || 'ns')]); }),
-      xAxis: axis({ type: 'value', min: -ext, max: ext, name: 'z', nameLocation: 'middle', nameGap: 24 }),
-      yAxis: axis({ type: 'value', min: -ext, max: ext, name: 'Wz' }),
+      xAxis: axis({ type: 'value', min: -ext, max: ext, interval: 1, name: 'z', nameLocation: 'middle', nameGap: 24 }),
+      yAxis: axis({ type: 'value', min: -ext, max: ext, interval: 1, name: 'Wz' }),
       series: [{ type: 'scatter', symbolSize: N > 100 ? 6 : 10, data: pts,
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#9a948a', type: 'solid', width: 1 }, label: { show: false }, data: [{ xAxis: 0 }, { yAxis: 0 }] } },
         { type: 'line', silent: true, symbol: 'none', data: I == null ? [] : [[-ext, -ext * I], [ext, ext * I]], lineStyle: { color: '#b4441b', width: 2 } }] };
@@ -1137,7 +1148,7 @@
       (kids[code] || []).forEach(function (c) { walk(c, depth + 1); });
     })(D.root, 0);
     void top;
-    root.appendChild(h('div', { class: 'scroll', style: null }, h('table', { class: 'tree', id: 'fw-tree' },
+    root.appendChild(h('div', { class: 'treebox' }, h('table', { class: 'tree', id: 'fw-tree' },
       h('thead', null, h('tr', null, [t('fw_node'), t('fw_w'), t('fw_eff'), t('fw_method'), t('fw_dir'), t('fw_unit'), t('fw_src')].map(function (x) { return h('th', null, x); }))), tb)));
   }
 
@@ -1266,7 +1277,7 @@
     if (PL.utilisation) g.appendChild(fig(t('util_h'), t('plan_util_sub', yr), chart('tall', function () {
       var rs = rows(PL.utilisation, function (r) { return r.year === yr; }).sort(function (a, b) { return b.installed_racks - a.installed_racks; });
       var names = rs.map(function (r) { return SITES[r.site_id] ? siteName(SITES[r.site_id]) : r.site_id; });
-      return { grid: baseGrid({ left: 10, top: 34 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
+      return { grid: baseGrid({ left: 10, top: 34, right: 48 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
         tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var r = rs[ps[0].dataIndex];
           return tip([names[ps[0].dataIndex], t('used') + ': ' + fmt(r.used_racks, 0), t('idle') + ': ' + fmt(r.idle_racks, 0), pct(r.utilisation, 1)]); } }),
         yAxis: axis({ type: 'category', inverse: true, data: names, axisLabel: { color: '#1c1d21', width: 150, overflow: 'truncate' } }), xAxis: axis({ type: 'value' }),
@@ -1366,8 +1377,15 @@
       if (!list.length) return h('p', { class: 'sub' }, t('prof_sw_none'));
       return h('ul', { class: 'sw ' + cls }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code) + (x.ind ? '' : ' ◆')), h('span', null, t('rank_of', x.r) + ' / ' + N)); }));
     }
-    grid.appendChild(h('div', { id: 'prof-sw' }, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_rule', margin) + ' · ' + YEARS[ti]), swList(strong, 'good'),
-      h('h3', null, t('prof_weak')), swList(weak, 'bad')));
+    var swBox = h('div', { id: 'prof-sw' }, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_rule', margin) + ' · ' + YEARS[ti]), swList(strong, 'good'),
+      h('h3', null, t('prof_weak')), swList(weak, 'bad'));
+    if (!strong.length || !weak.length) { // nothing stands out by the rule: still show the best and worst ranked nodes
+      var byR = cand.filter(function (x) { return x.r != null; }).sort(function (a, b) { return a.r - b.r || (a.ind - b.ind); });
+      var k3 = Math.min(3, Math.floor(byR.length / 2));
+      if (k3 > 0) add(swBox, [h('h3', null, t('prof_best_worst')), h('p', { class: 'sub' }, t('prof_best_worst_sub')),
+        swList(byR.slice(0, k3), 'good'), swList(byR.slice(byR.length - k3).reverse(), 'bad')]);
+    }
+    grid.appendChild(swBox);
     // waterfall: change since the first year by pillar (dcindex explain when available, else from the aggregation)
     var XA = D.explain && D.explain.attribution;
     if (T > 1 && ti > 0) {
@@ -1421,7 +1439,7 @@
       tb.appendChild(h('tr', { 'data-ind': c }, h('td', null, nlabel(c)), h('td', { class: 'gtag' }, nlabel(NODE[c].parent)), td,
         h('td', { class: 'num' }, fmt(D.norm[ti][n][k])), h('td', { class: 'num' }, D.ranks[c][ti][n] == null ? '–' : D.ranks[c][ti][n] + ' / ' + N), h('td', { class: 'gtag' }, NODE[c].unit || '')));
     });
-    box.appendChild(h('h3', { style: null }, t('prof_table')));
+    box.appendChild(h('h3', { class: 'sp' }, t('prof_table')));
     box.appendChild(h('table', { class: 'plain', id: 'prof-ind' }, h('thead', null, h('tr', null, [t('col_ind'), t('pillars'), t('col_value'), t('col_norm'), t('col_rank'), t('fw_unit')].map(function (x) { return h('th', null, x); }))), tb));
     return box;
   }
