@@ -589,31 +589,10 @@ def _readable_loc(loc: tuple, d: Any) -> str:
 
 
 def read_framework_yaml(path: str | Path) -> Framework:
+    from dcindex.data import read_yaml
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"framework file '{p}' does not exist or is not a file.",
-                         hint="check the path given to --framework.")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the framework file: {exc.strerror or exc}.", where=str(p),
-                         hint="check the file's permissions.") from None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError("the framework file is neither UTF-8 nor GB18030/GBK text (UTF-16?).", where=str(p),
-                         hint="save it as UTF-8 (in Notepad: Save as > Encoding: UTF-8).")
-    try:
-        d = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise FrameworkError(f"cannot parse YAML{pos}: {getattr(exc, 'problem', exc)}.", where=str(p),
-                             hint="fix the YAML syntax (indentation, colons, quotes).") from None
+    d = read_yaml(p, what="framework", option="--framework", error=FrameworkError)
     if not isinstance(d, dict):
         raise FrameworkError("the framework YAML must be a mapping with an 'index' key.", where=str(p))
     if "framework" in d and "index" not in d and isinstance(d["framework"], dict):

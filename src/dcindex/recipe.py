@@ -414,27 +414,10 @@ def _recipe_message(exc: ValidationError) -> str:
 
 
 def read_recipe(path: str | Path) -> Recipe:
+    from dcindex.data import read_yaml
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError("the recipe file does not exist.", where=str(p), hint="check the path given to --recipe.")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the recipe file: {exc.strerror or exc}.", where=str(p),
-                         hint="check the file's permissions.") from None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError("the recipe file is neither UTF-8 nor GB18030/GBK text (UTF-16?).", where=str(p),
-                         hint="save it as UTF-8 (in Notepad: Save as > Encoding: UTF-8).")
-    try:
-        d = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"cannot parse YAML: {exc}.", where=str(p), hint="fix the YAML syntax.") from None
+    d = read_yaml(p, what="recipe", option="--recipe", error=RecipeError) or {}
     return Recipe.from_any(d, where=str(p))
 
 

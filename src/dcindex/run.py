@@ -75,24 +75,38 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
     groups = [by] if by else [g for g in EXAMPLE_GROUPS if g in res.units.columns] or group_columns(res)[:3]
     pattern = _capability("pattern")
     if pattern is not None and hasattr(pattern, "analyse") and groups:
+        import warnings
+
         for g in groups:
             for node in [res.framework.root] + res.framework.pillars:
-                pr = pattern.analyse(res, by=g, node=node, seed=seed)
-                sub = out / "pattern" / (g if node == res.framework.root else f"{g}__{node}")
+                is_root = node == res.framework.root
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # reported as notes in the summary instead
+                    # pillars get lighter resampling (the index keeps the full 999 replications/permutations)
+                    pr = pattern.analyse(res, by=g, node=node, seed=seed,
+                                         **({} if is_root else {"B": 199, "permutations": 199, "lisa": False}))
+                sub = out / "pattern" / (g if is_root else f"{g}__{node}")
                 pr.to_dir(sub)
-                if node == res.framework.root:
+                if is_root:
                     con.print(f"\n[bold]Regional pattern by {g}[/] ({res.framework.root})")
-                    con.print(pr.summary(), highlight=False)
+                    con.print(pr.summary(), highlight=False, markup=False)
     elif not groups:
         con.print("[yellow]No group column in the units table: regional pattern analysis skipped.[/]")
     else:
         con.print("[yellow]Regional pattern analysis is not available in this installation.[/]")
 
+    explain = _capability("explain")
+    if explain is not None and len(res.years) > 1:
+        ov = explain.overview(res)
+        ov.to_dir(out / "explain")
+        con.print(f"\n[bold]Why scores changed {res.years[0]}-{res.years[-1]}[/]: see {out / 'explain'}")
+
     audit = _capability("audit")
     if audit is not None and hasattr(audit, "audit"):
         ar = audit.audit(res)
         ar.to_dir(out / "audit")
-        con.print(f"\n[bold]Statistical audit[/]: {ar.headline()}" if hasattr(ar, "headline") else "")
+        if hasattr(ar, "headline"):
+            con.print(f"\n[bold]Statistical audit[/]: {ar.headline()}", highlight=False)
 
     report = _capability("report")
     if report is not None and hasattr(report, "write_report"):

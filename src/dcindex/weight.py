@@ -117,7 +117,11 @@ def pca(Y: np.ndarray, node: str = "?", *, min_eigenvalue=1.0, min_share=0.10, m
         var = sq.sum(axis=0)
         scaled = sq / var
         fshare = var / var.sum()
-        best = np.argmax(scaled, axis=1)
+        # each child goes to the factor with its largest scaled squared loading; exact ties (e.g. two children,
+        # two factors) are broken by the factor's variance share so that the result never depends on rounding
+        # noise from the order of the units
+        key = np.round(scaled, 10) + 1e-12 * fshare[None, :]
+        best = np.argmax(key, axis=1)
         w = scaled[np.arange(C), best] * fshare[best]
         w = w / w.sum()
         res_w.append(w)
@@ -169,6 +173,8 @@ def bod(Y: np.ndarray, node: str = "?", *, min_share: float = 0.0) -> tuple[np.n
     """
     import highspy
 
+    from dcindex._highs import new_highs
+
     Y = np.asarray(Y, dtype=float)
     if np.isnan(Y).any():
         raise MethodError(f"benefit-of-the-doubt weights for '{node}' need complete data.",
@@ -183,8 +189,7 @@ def bod(Y: np.ndarray, node: str = "?", *, min_share: float = 0.0) -> tuple[np.n
     for b in range(B):
         A = Y[b]
         for i in range(N):
-            h = highspy.Highs()
-            h.setOptionValue("output_flag", False)
+            h = new_highs()
             lp = highspy.HighsLp()
             lp.num_col_ = C
             rows = [A]

@@ -191,34 +191,10 @@ def _solve_lp(cost: np.ndarray, gain: np.ndarray, need: float, ub: np.ndarray) -
     return np.clip(np.array(h.getSolution().col_value, dtype=float), 0.0, ub)
 
 
-_BANNER_SILENCED = False
-
-
 def _new_highs():
-    """A silent HiGHS instance. HiGHS prints a banner to the C-level stdout when the first instance of a process
-    is created, which options cannot prevent; that one construction runs with file descriptor 1 on /dev/null."""
-    import os
-    import sys
+    from dcindex._highs import new_highs
 
-    import highspy
-
-    global _BANNER_SILENCED
-    if _BANNER_SILENCED:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, 1)
-            h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(null)
-        _BANNER_SILENCED = True
-    h.setOptionValue("output_flag", False)
-    return h
+    return new_highs()
 
 
 class _Evaluator:
