@@ -298,7 +298,7 @@ class _Pipeline:
             if spec.method in ("linear", "locf") and self.T < 2:
                 self.warnings.append(f"imputation '{spec.method}' works along time, but the data have one year; "
                                      f"nothing was imputed.")
-            out[..., cols] = impute_fn(X[..., cols], spec, groups=groups)
+            out[..., cols] = impute_fn(X[..., cols], spec, groups=groups, years=self.panel.years)
         return out
 
     # -------------------------------------------------------------------------------------- screen

@@ -14,10 +14,11 @@ import pandas as pd
 from dcindex.errors import RecipeError
 
 
-def impute(X: np.ndarray, spec, *, groups: np.ndarray | None = None) -> np.ndarray:
+def impute(X: np.ndarray, spec, *, groups: np.ndarray | None = None, years=None) -> np.ndarray:
     """Return a copy of ``X`` (T, N, K) with missing values filled according to ``spec``.
 
     ``groups``: labels per unit (length N; None/NaN = no group) for ``group_mean``/``group_median``.
+    ``years``: the T years of axis 0; ``linear`` interpolates in time (years need not be evenly spaced).
     """
     m = spec.method
     if m == "none" or not np.isnan(X).any():
@@ -32,18 +33,20 @@ def impute(X: np.ndarray, spec, *, groups: np.ndarray | None = None) -> np.ndarr
             raise RecipeError(f"imputation '{m}' needs the group column '{spec.group}'.")
         return _group_fill(X, groups, median=(m == "group_median"))
     if m == "linear":
-        return _along_time(X, lambda df: df.interpolate(method="linear", axis=0,
+        # method="index" interpolates in the years themselves; "linear" would treat rows as equally spaced
+        return _along_time(X, lambda df: df.interpolate(method="index", axis=0,
                                                         limit_area=None if spec.edges == "nearest" else "inside")
-                           .pipe(lambda d: d.ffill().bfill() if spec.edges == "nearest" else d))
+                           .pipe(lambda d: d.ffill().bfill() if spec.edges == "nearest" else d), years)
     if m == "locf":
         return _along_time(X, lambda df: df.ffill(axis=0))
     raise RecipeError(f"unknown imputation method '{m}'.")  # pragma: no cover (validated by the recipe)
 
 
-def _along_time(X: np.ndarray, fn) -> np.ndarray:
+def _along_time(X: np.ndarray, fn, years=None) -> np.ndarray:
     """Apply a pandas column-wise time operation to every (unit, indicator) series at once."""
     T = X.shape[0]
-    flat = pd.DataFrame(X.reshape(T, -1))
+    index = pd.Index(np.asarray(years, dtype=float) if years is not None else np.arange(T, dtype=float))
+    flat = pd.DataFrame(X.reshape(T, -1), index=index)
     return fn(flat).to_numpy(dtype=float).reshape(X.shape)
 
 
