@@ -152,6 +152,13 @@ class TestHandComputedBuilds:
         capped = dcindex.build(data3(), f, {"normalise": {"method": "target", "cap": True, "scale": 100}})
         assert np.allclose(score(capped, "c"), [0, 200 / 3, 100])
 
+    def test_linear_imputation_over_uneven_years(self):
+        # the data have 2010, 2011 and 2014 only; u2's 2011 value is 1/4 of the way from 10 to 30 -> 15
+        df = pd.concat([data3(a=(10, 10, 20), year=2010), data3(a=(20, np.nan, 30), year=2011),
+                        data3(a=(30, 30, 40), year=2014)])
+        res = dcindex.build(df, fw3(), {"impute": {"method": "linear"}})
+        assert res.dataset("imputed", 2011).loc["u2", "a"] == 15
+
     def test_zscore_and_percentile_rank_in_build(self):
         res = dcindex.build(data3(), fw3(), {"normalise": {"method": "zscore", "mean": 100, "sd": 10}})
         # a = 10, 20, 30: mean 20, sample sd 10 -> 90, 100, 110

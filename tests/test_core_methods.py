@@ -104,6 +104,13 @@ class TestImpute:
         assert out[:, 0, 0].tolist() == [2, 2, 4, 6]  # leading gap takes the first value
         assert out[:, 1, 0].tolist() == [1, 1, 1, 1]  # trailing gap takes the last value
 
+    def test_linear_uses_the_years_not_the_row_positions(self):
+        # years 2010, 2011, 2014 (2012-13 absent from the data): 0 in 2010, 4 in 2014 ->
+        # 2011 is 1/4 of the way: 0 + (2011 - 2010) / (2014 - 2010) * 4 = 1 (not the midpoint 2)
+        X = np.array([[0.0], [nan], [4.0]])[..., None]
+        out = impute(X, ImputeLinear(method="linear"), years=[2010, 2011, 2014])
+        assert out[:, 0, 0].tolist() == [0, 1, 4]
+
     def test_locf(self):
         X = np.array([[1, nan], [nan, 2], [nan, nan], [7, nan]], dtype=float)[..., None]
         out = impute(X, ImputeLocf(method="locf"))
@@ -128,7 +135,10 @@ class TestImpute:
 def coinr_treat_reference(x, winmax=5, skew_thresh=2.0, kurt_thresh=3.5):
     """Plain transcription of COINr's Treat.numeric + winsorise + log_CT (docs/coinr-conventions.md 5.4-5.6).
 
-    Returns (treated vector, nwin, used_log). Statistics are scipy's bias-corrected skew/kurtosis.
+    Returns (treated vector, nwin, used_log, errored). Statistics are scipy's bias-corrected skew/kurtosis.
+    ``errored``: a Winsorisation step made the column constant, so skew/kurtosis are NaN and COINr's pass
+    test is NA; R then stops ("missing value where TRUE/FALSE needed") and COINr's Treat() returns the
+    column untreated with a warning (docs/coinr-conventions.md 5.1).
     """
     x = np.asarray(x, dtype=float)
     obs = ~np.isnan(x)
@@ -142,7 +152,7 @@ def coinr_treat_reference(x, winmax=5, skew_thresh=2.0, kurt_thresh=3.5):
         return (abs(s) < skew_thresh) or (k < kurt_thresh)
 
     if passes(x):
-        return x.copy(), 0, False
+        return x.copy(), 0, False, False
     w = x.copy()
     nwin = 0
     imax = np.array([], dtype=int)
@@ -167,11 +177,13 @@ def coinr_treat_reference(x, winmax=5, skew_thresh=2.0, kurt_thresh=3.5):
             w[imin] = rest.min()
         nwin = imax.size + imin.size
         below = nwin < winmax
+        if np.isnan(stats(w)).any():
+            return x.copy(), 0, False, True
         ok = passes(w)
     if ok:
-        return w, nwin, False
+        return w, nwin, False, False
     mn, mx = np.nanmin(x), np.nanmax(x)
-    return np.log(x - mn + 0.01 * (mx - mn)), nwin, True
+    return np.log(x - mn + 0.01 * (mx - mn)), nwin, True, False
 
 
 class TestSkewKurtosis:
@@ -242,7 +254,7 @@ class TestWinsorise:
         # heavy tail: 1..20 and 7 doubling outliers; 2 points are not enough (3 would be) -> log of the
         # ORIGINAL values, the Winsorised ones are discarded
         x = col(*range(1, 21), 1000, 2000, 4000, 8000, 16000, 32000, 64000)
-        ref, nwin, used_log = coinr_treat_reference(x.ravel(), winmax=2)
+        ref, nwin, used_log, _ = coinr_treat_reference(x.ravel(), winmax=2)
         assert not coinr_treat_reference(x.ravel(), winmax=3)[2]
         out, info = treat.winsorise(x, max_points=2)
         assert used_log and info.log[0]
@@ -282,11 +294,26 @@ class TestWinsorise:
         if flip:
             x = -x
         assume(np.unique(x).size >= 4)
-        ref, nwin, used_log = coinr_treat_reference(x, winmax=winmax)
+        ref, nwin, used_log, errored = coinr_treat_reference(x, winmax=winmax)
+        assume(not errored)  # the degenerate case has its own test below
         out, info = treat.winsorise(x.reshape(-1, 1), max_points=winmax)
         assert bool(info.log[0]) == used_log
         assert int(info.nwin[0]) == nwin or used_log is False and nwin == 0 and info.nwin[0] == 0
         assert np.allclose(out.ravel(), ref, rtol=1e-12, atol=1e-12)
+
+
+    @pytest.mark.xfail(strict=True, reason="core bug: Winsorisation can make a column constant (e.g. a 100 % "
+                       "coverage indicator with a few low values); dcindex then treats the NaN skew as a pass, "
+                       "returns the constant column and the build stops at normalisation ('constant'); COINr's "
+                       "pass test is NA there, Treat() errors and returns the column untreated with a warning")
+    def test_winsorisation_never_makes_a_column_constant(self):
+        # 40 units at 100 %, then 99, 98 and 60: low side, 60 -> 98, 98s -> 99, 99s -> 100 = constant
+        x = np.array([100.0] * 40 + [99, 98, 60])
+        ref, nwin, used_log, errored = coinr_treat_reference(x)
+        assert errored and np.array_equal(ref, x)  # COINr: untreated
+        out, info = treat.winsorise(x.reshape(-1, 1))
+        assert np.unique(out).size > 1
+        assert np.array_equal(out.ravel(), x)
 
 
 class TestLogTreatment:
@@ -377,6 +404,12 @@ class TestNormalise:
         X = panel([[2, 4, 5], [3, 2, 10]])
         out = norm.base_year(X, 0, np.array([1.0]), reference="unit")
         assert out[..., 0].tolist() == [[100, 100, 100], [150, 50, 200]]
+
+    def test_base_year_unit_reference_direction_minus_one(self):
+        # lower is better: 100 * base / x, so halving the value doubles the score
+        X = panel([[2, 4, 5], [1, 8, 5]])
+        out = norm.base_year(X, 0, np.array([-1.0]), reference="unit")
+        assert out[..., 0].tolist() == [[100, 100, 100], [200, 50, 100]]
 
     def test_base_year_non_positive_is_error(self):
         with pytest.raises(MethodError, match="kk"):
@@ -692,7 +725,13 @@ class TestDataDrivenWeightsSumToOne:
                         elements=hs.floats(0, 100, allow_nan=False)))
     def test_sum_to_one(self, Y):
         assume((Y.std(axis=0) > 1e-3).all())
-        for w in (weight.entropy(Y[None]), weight.critic(Y[None])):
+        ws = [weight.entropy(Y[None])]
+        try:
+            ws.append(weight.critic(Y[None]))
+        except MethodError:  # CRITIC is undefined only when every pair of children correlates perfectly (r = 1)
+            R = np.corrcoef(Y, rowvar=False)
+            assert np.allclose(R, 1)
+        for w in ws:
             assert w.shape == (1, Y.shape[1]) and w.sum() == pytest.approx(1) and (w >= 0).all()
         try:
             w, _ = weight.pca(Y[None], "P")
