@@ -53,6 +53,15 @@ class PlanResult:
     solution: Solution | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ convenience
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All non-empty tables by name (for reports: flow map from flows, utilisation bars, frontier)."""
+        out = {}
+        for name in TABLES + ("compare",):
+            df = getattr(self, name)
+            if df is not None:
+                out[name] = df
+        return out
+
     def totals(self) -> dict[str, float]:
         e = self.emissions
         b = self.buildout
