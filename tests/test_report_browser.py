@@ -210,6 +210,34 @@ def test_language_switch_changes_every_label(browser, panel_result):
         pg.close()
 
 
+def test_year_selector_and_flagged_cells_in_profiles(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        pg.page.select_option(".toc select", str(0))  # the first year
+        pg.wait(f"document.querySelector('#sec-ranking h2').textContent.indexOf('{res.years[0]}') >= 0")
+        shown = pg.page.eval_on_selector_all(
+            "#rank-table tbody tr", "els => els.map(e => [e.dataset.unit, e.querySelector('td.rk').textContent])")
+        want = res.wide(what="rank")[res.years[0]]
+        assert {u: int(r) for u, r in shown} == {u: int(want[u]) for u in res.unit_codes}
+        # a unit with an imputed value in the last year: its profile flags exactly that indicator
+        pg.page.select_option(".toc select", str(len(res.years) - 1))
+        t, n, k = map(int, np.argwhere(res.imputed_mask[-1:])[0])
+        unit, ind = res.unit_codes[n], res.framework.indicators[k]
+        pg.page.evaluate(f"location.hash = '#unit={unit}'")
+        pg.page.wait_for_selector("#prof-ind")
+        flagged = pg.page.eval_on_selector_all("#prof-ind tr[data-ind]", """els => els.filter(e =>
+            e.querySelector('.flagdot')).map(e => e.dataset.ind)""")
+        want_flagged = [res.framework.indicators[j] for j in range(len(res.framework.indicators))
+                        if res.imputed_mask[-1, n, j] or res.treated_mask[-1, n, j]]
+        assert ind in flagged and sorted(flagged) == sorted(want_flagged)
+        pg.render_all()
+        pg.shot("report_zh_profile_flagged.png")
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
 def _set_sliders(pg: Page, values: dict[str, int]) -> None:
     for code, v in values.items():
         pg.page.eval_on_selector(f"input[data-pillar='{code}']",
@@ -306,6 +334,11 @@ def test_injected_names_are_inert_text(browser, tmp_path):
         assert pg.page.evaluate("document.querySelectorAll('img, svg[onload], a[href^=javascript]').length") == 0
         cells = pg.page.eval_on_selector_all("#rank-table a.uname", "els => els.map(e => e.textContent)")
         assert "<img src=x onerror=alert(1)>" in cells
+        # capabilities whose output is absent say so in their section (no empty or fake chart)
+        for sec in ("map", "pattern", "uncertainty"):
+            assert pg.page.locator(f"#sec-{sec} .absent").count() >= 1, sec
+            assert pg.page.locator(f"#sec-{sec} canvas").count() == 0, sec
+        assert "GB/T 2260" in pg.page.text_content("#sec-map .absent")
         assert pg.page.evaluate("document.title").startswith("指数<script>alert(3)</script>")
         pg.page.click(".langs button[data-lang=en]")
         pg.wait("document.documentElement.lang === 'en'")
