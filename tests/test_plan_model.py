@@ -241,3 +241,16 @@ def test_unknown_class_on_latency_blocks_everything_is_reported_as_infeasible():
         plan(sc)
     assert "latency" in str(ei.value) and "demand" in str(ei.value)
     assert np.isfinite(1.0)
+
+
+def test_soft_rule_prices_the_violation_instead_of_failing():
+    # the floor would need 65 of 100 existing racks used but demand is 10: hard is infeasible, soft pays 55 racks
+    sc = toy_scenario([site("A", existing_racks=100, max_new_racks=0)], {("110000", "batch", Y): 10.0},
+                      rules={"utilisation_floor": {"enabled": True, "mode": "soft", "penalty": 100.0}})
+    res = plan(sc)
+    pen = res.costs.loc[res.costs["component"] == "rule_penalties", "yuan_pv"].sum()
+    assert pen == pytest.approx(55 * 100.0)
+    assert res.objective_pv == pytest.approx(5500 + 10 * E * 1.2 * 500)
+    sp = res.shadow_prices
+    assert float(sp.loc[sp["rule"] == "utilisation_floor", "dual_pv"].iloc[0]) == pytest.approx(100.0)
+    assert "illustrative" in res.summary()
