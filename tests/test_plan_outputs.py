@@ -225,3 +225,12 @@ def test_vectorised_model_matches_constraint_by_constraint_pulp(relax):
     status, obj, _, _ = solve_pulp(sc)
     assert status == "Optimal"
     assert s.objective == pytest.approx(obj, rel=1e-6)
+
+
+def test_text_cells_are_protected_against_formula_injection(tmp_path):
+    sc = toy_scenario([{"site_id": "=cmd|' /C calc'!A0", "province_code": "110000", "name": "@SUM(1+1)"}],
+                      {("110000", "batch", 2025): 5.0})
+    plan(sc, out=tmp_path / "o")
+    txt = (tmp_path / "o" / "buildout.csv").read_text(encoding="utf-8")
+    assert "'=cmd" in txt and "'@SUM" in txt
+    assert "\n=cmd" not in txt and ",@SUM" not in txt
