@@ -175,15 +175,24 @@ def _fast_floats(vals: np.ndarray, res: np.ndarray) -> np.ndarray:
         return everything
     absent = pd.isna(vals)
     if kind == "string":
-        absent |= (vals == "") | pd.Series(vals, dtype=object).isin(_MISSING_EXACT).to_numpy()
-    present = ~absent
-    sv = vals[present]
-    if kind == "string" and _PLAIN_CHARS_RE.search("\x00".join(sv)):
-        return everything
-    try:
-        res[present] = sv.astype(float)
-    except (ValueError, TypeError):
-        return everything
+        absent |= vals == ""
+    for attempt in (0, 1):
+        if attempt:  # a missing token such as '-' or '..' made float() fail: take them out, try once more
+            if kind != "string":
+                return everything
+            absent |= pd.Series(vals, dtype=object).isin(_MISSING_EXACT).to_numpy()
+        present = ~absent
+        sv = vals[present]
+        if kind == "string" and _PLAIN_CHARS_RE.search("\x00".join(sv)):
+            if attempt:
+                return everything
+            continue
+        try:
+            res[present] = sv.astype(float)
+            break
+        except (ValueError, TypeError):
+            if attempt:
+                return everything
     res[absent] = np.nan  # empty, None/NaN or a missing token: what parse_number returns for them
     return np.empty(0, dtype=np.int64)
 
