@@ -1,47 +1,18 @@
-"""Atomic, reproducible file output for the planner.
-
-Own small helpers because the shared ``dcindex.io`` module was not available when the planner was written;
-they follow the same conventions (temporary file in the same folder + os.replace; formula-injection guard).
-"""
+"""Planner output helpers on top of the shared ``dcindex.io`` (atomic writes, formula-injection guard,
+deterministic XLSX): CSV with a fixed float format so that solver noise below 1e-9 prints as 0."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+from dcindex.io import atomic_write_bytes, atomic_write_text, neutralise_formula, write_xlsx  # noqa: F401
+
+neutralise = neutralise_formula
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def neutralise(value):
-    """Prefix text cells that a spreadsheet would run as a formula (= + - @) with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, '\\n' line ends, floats with 10 significant digits (tiny solver noise shown as 0)."""
+def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
         col = out[c]
@@ -51,4 +22,14 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
             out[c] = v
         elif col.dtype == object or pd.api.types.is_string_dtype(col):
             out[c] = col.map(neutralise)
-    atomic_write_text(path, out.to_csv(index=False, lineterminator="\n", float_format="%.10g"))
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8 CSV, '\\n' line ends, floats with 10 significant digits, text cells neutralised, atomic."""
+    atomic_write_text(path, _clean_frame(df).to_csv(index=False, lineterminator="\n", float_format="%.10g"))
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """All tables in one deterministic, formula-safe XLSX (dcindex.io.write_xlsx)."""
+    write_xlsx(path, {k: _clean_frame(v) for k, v in sheets.items()})

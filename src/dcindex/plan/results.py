@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write_text, write_csv
+from ._io import atomic_write_text, write_csv, write_workbook
 from .model import Model
 from .scenario import HUB_SUPPLY_PROVINCES, Scenario
 from .solve import Solution
@@ -123,7 +123,8 @@ class PlanResult:
 
     # ------------------------------------------------------------------ files
     def to_dir(self, path: str | Path) -> Path:
-        """Write every table as UTF-8 CSV plus summary.json and summary.txt, each atomically."""
+        """Write every table as UTF-8 CSV, all of them in plan.xlsx, plus summary.json and summary.txt; every file
+        atomically and deterministically (byte-identical for the same scenario)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         for name in TABLES + ("compare",):
@@ -135,6 +136,8 @@ class PlanResult:
                 **{k: _clean(v) for k, v in self.meta.items()}}
         atomic_write_text(path / "summary.json", json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         atomic_write_text(path / "summary.txt", self.summary() + "\n")
+        if self.status in ("optimal", "time_limit"):
+            write_workbook({k: v for k, v in self.tables().items() if len(v.columns)}, path / "plan.xlsx")
         return path
 
     @classmethod

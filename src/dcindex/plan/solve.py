@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from dcindex._highs import new_highs
+
 from .model import Model
 
 _HINF = highspy.kHighsInf
@@ -46,35 +48,8 @@ def _lp(m: Model, integer: np.ndarray | None = None, col_lo=None, col_hi=None) -
     return lp
 
 
-_BANNER_DONE = False
-
-
-def _quiet_first_highs() -> highspy.Highs:
-    """HiGHS prints a copyright banner to C-level stdout when the first instance is created; swallow it once
-    so command-line output stays clean (no Python API to turn it off)."""
-    global _BANNER_DONE
-    if _BANNER_DONE:
-        return highspy.Highs()
-    import os
-    import sys
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    _BANNER_DONE = True
-    return h
-
-
 def _highs(time_limit: float, mip_gap: float) -> highspy.Highs:
-    h = _quiet_first_highs()
-    h.silent()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()  # shared constructor: banner silenced, output off, random_seed 0
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("random_seed", 0)
