@@ -65,7 +65,10 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         con.print("[bold]Running the bundled example[/] (official 2022 statistics for the 31 provinces, "
                   "with citations; see dcindex/data/example/SOURCE.md)")
     else:
+        from dcindex.cli.build import _shipped
+
         fw = _resolve_framework(meta, framework)
+        recipe = _shipped(Path(recipe), "_recipe") if recipe else None
     res = build(data, fw, recipe, units=units)
     res.to_dir(out)
     con.print(ranking_table(res, top=top, lang=lang))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -12,13 +13,24 @@ from dcindex.cli._common import console
 from dcindex.errors import InputError
 
 
+def _shipped(path: Optional[Path], suffix: str = "") -> Optional[Path]:
+    """A shipped framework/recipe by name (``dci_province``, ``dci_city``) when no such file exists."""
+    if path is None or path.exists() or path.suffix:
+        return path
+    from importlib import resources
+
+    cand = Path(str(resources.files("dcindex") / "data" / "frameworks" / f"{path.name}{suffix}.yaml"))
+    return cand if cand.is_file() else path
+
+
 def _resolve_framework(meta: Optional[Path], framework: Optional[Path]):
     if meta and framework:
         raise InputError("give either --meta (COINr iMeta) or --framework (native YAML), not both.",
                          hint="drop one of the two options.")
     if not meta and not framework:
-        raise InputError("no framework given.", hint="pass --meta iMeta.csv (COINr) or --framework framework.yaml.")
-    return meta or framework
+        raise InputError("no framework given.", hint="pass --meta iMeta.csv (COINr) or --framework framework.yaml "
+                                                     "(or a shipped one: dci_province, dci_city).")
+    return meta or _shipped(framework)
 
 
 def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
@@ -27,18 +39,25 @@ def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
     yr = result.years[-1]
     tab = result.table(yr)
     pillars = fw.pillars[:6]
+    t_idx = result.years.index(yr)
+    for p in pillars:  # pillars may be indicators (two-level frameworks): take every node's scores
+        tab[p] = pd.Series(result.scores_array[t_idx, :, result.node_index(p)], index=result.unit_codes)
     t = Table(title=f"{fw.nodes[fw.root].label(lang)} — {yr}", show_lines=False, header_style="bold")
     t.add_column("rank", justify="right")
     t.add_column("unit")
     t.add_column("name")
     t.add_column(fw.root, justify="right", style="bold")
     for p in pillars:
-        t.add_column(fw.nodes[p].label(lang)[:14], justify="right")
+        t.add_column(escape(fw.nodes[p].label(lang)[:14]), justify="right")
     change = None
     if len(result.years) > 1:
         change = result.wide(what="rank")
         t.add_column(f"Δrank since {result.years[0]}", justify="right")
+    name_col = f"name_{lang}" if f"name_{lang}" in result.units.columns else "name"
+    names = result.units[name_col].fillna(result.units["name"])
     for unit, row in tab.head(top).iterrows():
+        row = row.copy()
+        row["name"] = names.get(unit, row["name"])
         rank = "" if row["rank"] != row["rank"] else str(int(row["rank"]))
         cells = [rank, escape(str(unit)), escape(str(row["name"])), f"{row[fw.root]:.2f}"]
         cells += [f"{row[p]:.2f}" for p in pillars]
@@ -55,20 +74,21 @@ def register(app: typer.Typer) -> None:
     def build_cmd(
         data: Path = typer.Argument(..., help="Indicator data: COINr iData, wide or tidy long (CSV/XLSX)."),
         meta: Optional[Path] = typer.Option(None, "--meta", help="COINr iMeta table (CSV/XLSX)."),
-        framework: Optional[Path] = typer.Option(None, "--framework", "-f", help="Native framework YAML."),
+        framework: Optional[Path] = typer.Option(None, "--framework", "-f", help="Native framework YAML, or a shipped one by name: dci_province, dci_city."),
         units: Optional[Path] = typer.Option(None, "--units", help="Units table: code, names, group columns."),
         recipe: Optional[Path] = typer.Option(None, "--recipe", "-r", help="Recipe YAML (methodological choices)."),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
         year: Optional[int] = typer.Option(None, "--year", help="Year for data without a year/Time column."),
         top: int = typer.Option(15, "--top", help="Rows of the ranking to print."),
+        lang: str = typer.Option("zh", "--lang", help="Language of names in the printed ranking: zh or en."),
     ) -> None:
         """Build the index and write scores.csv/.parquet, index.xlsx and manifest.json to --out."""
         from dcindex.build import build
 
         fw = _resolve_framework(meta, framework)
-        res = build(data, fw, recipe, units=units, year=year)
+        res = build(data, fw, _shipped(recipe, "_recipe") if recipe else None, units=units, year=year)
         res.to_dir(out)
-        console.print(ranking_table(res, top=top))
+        console.print(ranking_table(res, top=top, lang=lang))
         for w in res.warnings:
             console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
         console.print(f"Wrote results to [bold]{out}[/] (scores.csv, scores.parquet, index.xlsx, manifest.json).")
