@@ -294,7 +294,7 @@
   function draw(el) {
     if (el._inst || !el._make || !el.isConnected) return;
     if (io) io.unobserve(el);
-    var opt = el._make();
+    var opt = el._make(el);
     var inst = E.init(el, null, { renderer: 'canvas' });
     opt.textStyle = Object.assign({ fontFamily: FONT }, opt.textStyle || {});
     opt.animation = opt.animation === undefined ? false : opt.animation;
@@ -597,7 +597,7 @@
         bar.firstChild.style.width = (s == null || isNaN(s) || maxScore <= minScore ? 0 : Math.max(0, 100 * (s - Math.min(0, minScore)) / (maxScore - Math.min(0, minScore)))) + '%';
         tr.appendChild(h('td', { class: 'num' }, h('span', { class: 'sc' }, fmt(s)), bar));
         if (S.rwOn) { var p0 = D.ranks[D.root][ti][n]; tr.appendChild(h('td', null, chg(p0, r))); }
-        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? rk1(unc[n][0]) + '–' + rk1(unc[n][1]) : '–'));
+        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? Math.round(unc[n][0]) + '–' + Math.round(unc[n][1]) : '–'));
         D.pillars.forEach(function (p) {
           var v = D.scores[p][ti][n], sp = h('span', { class: 'heat' }, fmt(v));
           if (v != null) { var a = Math.max(0, Math.min(1, v / pmax[p])); sp.style.background = 'rgba(31,92,153,' + (0.06 + 0.34 * a).toFixed(3) + ')'; }
@@ -693,6 +693,9 @@
     MAPS.names = {}; M.features.forEach(function (f) { MAPS.names[f.code] = f.name; });
     return MAPS.units;
   }
+  // side of the square ECharts fits the map into: as wide as the box allows without overflowing its height
+  // (China is about 1.3 times wider than tall on this projection)
+  function mapSize(el, f) { var w = el ? el.clientWidth : 0, hh = el ? el.clientHeight : 0; return w && hh ? Math.round(f * Math.min(w, 1.3 * hh)) : '95%'; }
   function mapOption(values, opts) {
     // values: {code: number|string}; opts: {pieces, min, max, tip(code) -> lines, outline col}
     var data = Object.keys(values).map(function (c) { return { name: c, value: values[c] }; });
@@ -709,10 +712,13 @@
     var vm = opts.pieces ? { type: 'piecewise', pieces: opts.pieces, orient: 'horizontal', left: 'center', bottom: 0, itemWidth: 14, itemHeight: 10, textStyle: { color: '#4a4d55' }, seriesIndex: 0 }
       : { type: 'continuous', min: opts.min, max: opts.max, inRange: { color: SEQ }, text: [fmt(opts.max), fmt(opts.min)], calculable: false,
         left: 10, bottom: 20, itemHeight: 120, itemWidth: 12, textStyle: { color: '#4a4d55' }, seriesIndex: 0 };
+    var narrow = opts.el && opts.el.clientWidth < 700;
+    if (narrow && !opts.pieces) Object.assign(vm, { orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 160, itemWidth: 10, text: [fmt(opts.max), fmt(opts.min)] });
     return {
       tooltip: tooltip(function (p) { if (p.seriesType !== 'map') return ''; return tip(opts.tip(p.name)); }),
       visualMap: vm,
-      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1, top: 16, bottom: opts.pieces ? 40 : 16, aspectScale: 0.82,
+      geo: { map: 'dc-units', roam: true, scaleLimit: { min: 0.8, max: 12 }, zoom: 1, aspectScale: 0.82,
+        layoutCenter: ['50%', opts.pieces || narrow ? '45%' : '50%'], layoutSize: mapSize(opts.el, opts.pieces || narrow ? 0.86 : 0.96),
         itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.5 },
         emphasis: { itemStyle: { areaColor: '#f2c14e' }, label: { show: false } }, select: { disabled: true }, label: { show: false } },
       series: series
@@ -728,7 +734,7 @@
       ctl(t('node'), sel(nodes, S.mapNode, function (v) { S.mapNode = v; rerender('map'); }, t('node'))),
       ctl(t('outline'), sel(outl, S.outline, function (v) { S.outline = v; rerender('map'); }, t('outline')))));
     var ti = S.yi;
-    var el = chart('map', function () {
+    var el = chart('map', function (box) {
       ensureMap();
       var vals = {}, mn = Infinity, mx = -Infinity;
       for (var n = 0; n < N; n++) {
@@ -737,7 +743,7 @@
         vals[CODES[n]] = v; if (v < mn) mn = v; if (v > mx) mx = v;
       }
       if (!(mx > mn)) { mn = mn === Infinity ? 0 : mn; mx = mn + 1; }
-      return mapOption(vals, { min: mn, max: mx, outline: S.outline, tip: function (code) {
+      return mapOption(vals, { el: box, min: mn, max: mx, outline: S.outline, tip: function (code) {
         var n = IDX[code];
         if (n === undefined) return [MAPS.names[code] || code, t('no_data')];
         var r = S.mapNode === D.root ? curRank(ti, n) : D.ranks[S.mapNode][ti][n];
@@ -825,7 +831,7 @@
       var mo = rows(NL.moran, function (r) { return r.year === yr; })[0] || {};
       grid.appendChild(fig(t('moran_h'), t('moran_sub', yr, fmt(mo.I, 3), fmt(mo.p_sim != null ? mo.p_sim : mo.p_norm, 3)),
         NL.scatter && (NL.scatter.z || NL.scatter.from_lisa) ? chart('', function () { return moranOption(NL, ti, mo.I); }) : absent(t('absent_generic', t('moran_h')))));
-      var lisaEl = D.map && !D.map.error ? chart('', function () { ensureMap(); return lisaOption(NL.lisa, yr); }) : absent(D.map ? t('map_err', D.map.error) : t('map_none'));
+      var lisaEl = D.map && !D.map.error ? chart('', function (box) { ensureMap(); return lisaOption(NL.lisa, yr, box); }) : absent(D.map ? t('map_err', D.map.error) : t('map_none'));
       if (lisaEl._make) lisaEl._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
       grid.appendChild(fig(t('lisa_h'), t('lisa_sub', yr), lisaEl));
     } else {
@@ -948,12 +954,12 @@
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#9a948a', type: 'solid', width: 1 }, label: { show: false }, data: [{ xAxis: 0 }, { yAxis: 0 }] } },
         { type: 'line', silent: true, symbol: 'none', data: I == null ? [] : [[-ext, -ext * I], [ext, ext * I]], lineStyle: { color: '#b4441b', width: 2 } }] };
   }
-  function lisaOption(lisa, yr) {
+  function lisaOption(lisa, yr, box) {
     var cl = lisaCluster(lisa, yr), vals = {};
     Object.keys(cl).forEach(function (c) { vals[c] = cl[c]; });
     var order = ['HH', 'LL', 'HL', 'LH', 'ns'];
     var data = {}; Object.keys(vals).forEach(function (c) { data[c] = order.indexOf(vals[c]); });
-    return mapOption(data, { outline: S.outline, pieces: order.map(function (k, i) { return { value: i, label: t(k), color: LISA[k] }; }),
+    return mapOption(data, { el: box, outline: S.outline, pieces: order.map(function (k, i) { return { value: i, label: t(k), color: LISA[k] }; }),
       tip: function (code) { var n = IDX[code]; if (n === undefined) return [MAPS.names[code] || code, t('no_data')]; return [uname(n), t(vals[code] || 'ns')]; } });
   }
   function markovOption(tr, classes) {
@@ -1250,7 +1256,7 @@
     var siteName = function (s) { return S.lang === 'zh' ? (s.name_zh || s.name) : s.name; };
     var SITES = {}; (PL.sites || []).forEach(function (s) { SITES[s.id] = s; });
     if (PL.flows && PL.sites) {
-      var el = chart('flow', function () {
+      var el = chart('flow', function (box) {
         var mp = ensurePlanMap(PL);
         var fl = rows(PL.flows, function (r) { return r.year === yr; });
         var mx = 0; fl.forEach(function (r) { mx = Math.max(mx, r.racks); });
@@ -1263,7 +1269,7 @@
             if (p.seriesType === 'lines') { var o = PL.origins[p.data.o]; return tip([(o && o.name_zh && S.lang === 'zh' ? o.name_zh : p.data.o) + ' → ' + siteName(SITES[p.data.s]), fmt(p.data.value, 0) + ' ' + t('racks')]); }
             if (p.seriesType === 'scatter') { var s0 = SITES[p.data.id]; return tip([siteName(s0), t('installed') + ': ' + fmt(inst[p.data.id] || 0, 0)]); }
             return ''; }),
-          geo: { map: mp, roam: true, aspectScale: 0.82, top: 10, bottom: 10, silent: true, itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.6 }, label: { show: false } },
+          geo: { map: mp, roam: true, aspectScale: 0.82, layoutCenter: ['50%', '50%'], layoutSize: mapSize(box, 0.96), silent: true, itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.6 }, label: { show: false } },
           series: [{ type: 'lines', coordinateSystem: 'geo', data: lines, large: false, lineStyle: { color: '#1f5c99', opacity: 0.35, curveness: 0.18 }, z: 3 },
             { type: 'scatter', coordinateSystem: 'geo', z: 5, data: (PL.sites || []).filter(function (s) { return s.xy[0] != null; }).map(function (s) {
               return { id: s.id, value: s.xy, symbolSize: 6 + 22 * Math.sqrt((inst[s.id] || 0) / (imx || 1)), itemStyle: { color: s.hub ? '#b4441b' : '#7b7f88', borderColor: '#fff', borderWidth: 1 } }; }),
@@ -1403,11 +1409,14 @@
         var labels = [t('prof_start', YEARS[t0])].concat(D.pillars.map(nlabel)), vals = cb.c.slice();
         if (cb.rest) { labels.push(t('prof_wf_rest')); vals.push(cb.rest); }
         labels.push(t('prof_start', YEARS[ti]));
-        var base = [0], delta = [{ value: cb.I0, itemStyle: { color: '#7b7f88' } }], acc = cb.I0;
-        vals.forEach(function (v) { base.push(v >= 0 ? acc : acc + v); delta.push({ value: Math.abs(v), itemStyle: { color: v >= 0 ? '#2a7b4f' : '#b3261e' }, signed: v }); acc += v; });
+        var base = [0], delta = [{ value: cb.I0, itemStyle: { color: '#7b7f88' } }], acc = cb.I0, lo = Math.min(cb.I0, cb.I1), hi = Math.max(cb.I0, cb.I1);
+        vals.forEach(function (v) { base.push(v >= 0 ? acc : acc + v); delta.push({ value: Math.abs(v), itemStyle: { color: v >= 0 ? '#2a7b4f' : '#b3261e' }, signed: v }); acc += v; lo = Math.min(lo, acc); hi = Math.max(hi, acc); });
         base.push(0); delta.push({ value: cb.I1, itemStyle: { color: '#1c1d21' } });
+        // zoom on the changes: the axis starts below the lowest level reached (the start and end bars are cut)
+        var pad = Math.max((hi - lo) * 0.6, 0.5), ymin = Math.max(0, Math.floor(lo - pad));
+        if (lo >= 0 && ymin < lo * 0.25) ymin = 0;
         return { grid: baseGrid({ bottom: 60 }), tooltip: tooltip(function (p) { if (p.seriesIndex !== 1) return ''; var d = delta[p.dataIndex]; return tip([labels[p.dataIndex], d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 2) : fmt(d.value, 2)]); }),
-          xAxis: axis({ type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0, color: '#55575d' } }), yAxis: axis({ type: 'value', scale: true }),
+          xAxis: axis({ type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0, color: '#55575d' } }), yAxis: axis({ type: 'value', min: ymin }),
           series: [{ type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: base },
             { type: 'bar', stack: 'w', data: delta, barMaxWidth: 48, label: { show: true, position: 'top', color: '#4a4d55', fontSize: 11,
               formatter: function (p) { var d = delta[p.dataIndex]; return d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 1) : fmt(d.value, 1); } } }] };
@@ -1434,8 +1443,10 @@
     var tb = h('tbody');
     D.indicators.forEach(function (c, k) {
       var fl = cellFlag(ti, n, k), vv = D.value[ti][n][k];
-      var td = h('td', { class: 'num' }, fmtg(vv));
-      fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + ': ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
+      var imp = fl.filter(function (f) { return f[0] === 'imputed'; })[0];
+      // an imputed cell shows the value the build used (the input had none); a treated one its input value
+      var td = h('td', { class: 'num' }, imp ? h('i', null, fmtg(imp[1])) : fmtg(vv));
+      fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + ': ' + fmtg(vv) + ' → ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
       tb.appendChild(h('tr', { 'data-ind': c }, h('td', null, nlabel(c)), h('td', { class: 'gtag' }, nlabel(NODE[c].parent)), td,
         h('td', { class: 'num' }, fmt(D.norm[ti][n][k])), h('td', { class: 'num' }, D.ranks[c][ti][n] == null ? '–' : D.ranks[c][ti][n] + ' / ' + N), h('td', { class: 'gtag' }, NODE[c].unit || '')));
     });
