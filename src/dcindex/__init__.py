@@ -2,7 +2,7 @@
 
 ``dcindex.build(data, framework, recipe)`` builds an index; the modules ``framework``, ``data``, ``recipe``,
 ``impute``, ``treat``, ``normalise``, ``weight``, ``aggregate``, ``pattern``, ``audit``, ``uncertainty``,
-``explain`` hold one concept each.
+``explain`` hold one concept each; ``dcindex.plan(...)`` is the East Data West Computing planner.
 """
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ from dcindex.framework import Framework, read_framework  # noqa: E402,F401
 from dcindex.recipe import Recipe, coinr_recipe  # noqa: E402,F401
 from dcindex import explain  # noqa: E402,F401  (attribution, profiles, what-if, targets)
 from dcindex import audit, uncertainty  # noqa: E402,F401  (callable modules: statistical audit; Monte Carlo UA + Sobol SA)
+
+
+_LAZY = ("pattern", "plan", "report", "china", "importer", "io", "run")
+
+
+def __getattr__(name):
+    """Load the heavier capabilities on first use: ``dcindex.pattern``, ``dcindex.plan(...)``, ``dcindex.report``."""
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"dcindex.{name}")
+    raise AttributeError(f"module 'dcindex' has no attribute {name!r}")
 
 
 def load(path):

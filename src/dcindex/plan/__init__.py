@@ -21,3 +21,7 @@ from .toy import toy_scenario
 
 __all__ = ["plan", "PlanResult", "PlanInfeasibleError", "Scenario", "ScenarioSpec", "load_scenario", "example_path",
            "frontier", "compare_results", "toy_scenario", "HUB_DEMAND_PROVINCES", "HUB_SUPPLY_PROVINCES"]
+
+from dcindex._callable import make_callable  # noqa: E402
+
+make_callable(__name__, "plan")  # dcindex.plan(...) runs the planner; dcindex.plan.PlanResult etc. stay reachable
