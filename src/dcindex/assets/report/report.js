@@ -95,6 +95,8 @@
     fw_h: ['指标体系与权重', 'Framework and weights'],
     fw_lede: ['名义权重为指标体系中声明的权重；有效权重为该节点在总指数中的份额（沿路径相乘）。“实际”为构建中使用的权重（数据驱动方法时可能不同）。',
       'Nominal weights are those declared in the framework; the effective weight is the node’s share of the index (the product along its path). “Used” is what the build actually applied (differs for data-driven weighting).'],
+    fw_sun: ['各部分在总指数中的份额', 'What the index is made of'],
+    fw_sun_sub: ['扇区大小 = 实际有效权重；内圈为维度，外圈为指标', 'Sector size = effective weight as used; inner ring pillars, outer ring indicators'],
     fw_node: ['节点', 'Node'], fw_w: ['父节点内权重', 'Weight in parent'], fw_eff: ['有效权重（名义 / 实际）', 'Effective weight (nominal / used)'],
     fw_method: ['加权方法', 'Weighting'], fw_dir: ['方向', 'Direction'], fw_unit: ['单位', 'Unit'], fw_src: ['来源', 'Source'],
     q_h: ['数据质量', 'Data quality'],
@@ -542,7 +544,7 @@
       if (S.grp) cols.push(['group', t('col_group')]);
       cols.push(['score', t('col_score')]);
       if (S.rwOn) cols.push(['pub', t('col_pub')]);
-      if (unc) cols.push(['ci', t('col_ci')]);
+      if (unc && !S.rwOn) cols.push(['ci', t('col_ci')]);
       D.pillars.forEach(function (p) { cols.push(['p:' + p, nlabel(p)]); });
       var rows = [];
       for (var n = 0; n < N; n++) {
@@ -597,7 +599,7 @@
         bar.firstChild.style.width = (s == null || isNaN(s) || maxScore <= minScore ? 0 : Math.max(0, 100 * (s - Math.min(0, minScore)) / (maxScore - Math.min(0, minScore)))) + '%';
         tr.appendChild(h('td', { class: 'num' }, h('span', { class: 'sc' }, fmt(s)), bar));
         if (S.rwOn) { var p0 = D.ranks[D.root][ti][n]; tr.appendChild(h('td', null, chg(p0, r))); }
-        if (unc) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? Math.round(unc[n][0]) + '–' + Math.round(unc[n][1]) : '–'));
+        if (unc && !S.rwOn) tr.appendChild(h('td', { class: 'ci' }, unc[n] ? Math.round(unc[n][0]) + '–' + Math.round(unc[n][1]) : '–'));
         D.pillars.forEach(function (p) {
           var v = D.scores[p][ti][n], sp = h('span', { class: 'heat' }, fmt(v));
           if (v != null) { var a = Math.max(0, Math.min(1, v / pmax[p])); sp.style.background = 'rgba(31,92,153,' + (0.06 + 0.34 * a).toFixed(3) + ')'; }
@@ -1154,6 +1156,24 @@
       (kids[code] || []).forEach(function (c) { walk(c, depth + 1); });
     })(D.root, 0);
     void top;
+    var sb = chart('tall', function () {
+      function node(code, depth) {
+        var nd = NODE[code], ch = kids[code] || [];
+        var o = { name: nlabel(code), code: code, value: code === D.root ? 1 : (nd.eff || 0) };
+        if (ch.length) o.children = ch.map(function (c) { return node(c, depth + 1); });
+        return o;
+      }
+      var pillarsCol = {}; D.pillars.forEach(function (p, j) { pillarsCol[p] = PAL[j % PAL.length]; });
+      var data = (kids[D.root] || []).map(function (c) { var o = node(c, 1); o.itemStyle = { color: pillarsCol[c] }; return o; });
+      return { tooltip: tooltip(function (p) { var nd = NODE[p.data.code]; if (!nd) return ''; return tip([nlabel(nd.code), t('fw_eff') + ': ' + pct(nd.eff_nom, 1) + ' / ' + pct(nd.eff, 1)]); }),
+        series: [{ type: 'sunburst', data: data, radius: ['14%', '96%'], sort: null, nodeClick: false,
+          itemStyle: { borderColor: '#faf8f4', borderWidth: 1.5 },
+          label: { color: '#fff', fontSize: 11, minAngle: 12, overflow: 'truncate' },
+          levels: [{}, { r0: '14%', r: '46%', label: { rotate: 'tangential', fontSize: 12, fontWeight: 600, width: 100, overflow: 'break', lineHeight: 14 } },
+            { r0: '46%', r: '96%', itemStyle: { opacity: 0.6 }, label: { rotate: 'radial', color: '#1c1d21', fontSize: 11, width: 135, overflow: 'truncate' } }] }] };
+    });
+    sb.setAttribute('id', 'fw-sunburst');
+    root.appendChild(fig(t('fw_sun'), t('fw_sun_sub'), sb));
     root.appendChild(h('div', { class: 'treebox' }, h('table', { class: 'tree', id: 'fw-tree' },
       h('thead', null, h('tr', null, [t('fw_node'), t('fw_w'), t('fw_eff'), t('fw_method'), t('fw_dir'), t('fw_unit'), t('fw_src')].map(function (x) { return h('th', null, x); }))), tb)));
   }
