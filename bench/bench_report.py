@@ -85,7 +85,12 @@ def main() -> int:
                 pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                 pg.on("pageerror", lambda e: errors.append(str(e)))
                 pg.goto(report.as_uri(), wait_until="commit")
-                pg.wait_for_function("window.dcReport && window.dcReport.ready === true", timeout=60000)
+                # poll with evaluate: wait_for_function needs 'unsafe-eval', which the report's CSP refuses
+                t_end = time.monotonic() + 60
+                while not pg.evaluate("!!(window.dcReport && window.dcReport.ready === true)"):
+                    if time.monotonic() > t_end:
+                        raise RuntimeError("the report did not become ready within 60 s")
+                    pg.wait_for_timeout(20)
                 first.append(pg.evaluate("window.dcReport.readyAt") / 1000)
                 full.append(pg.evaluate("""() => { const t = performance.now(); window.dcReport.renderAll();
                     return (performance.now() - t) / 1000; }"""))
