@@ -104,6 +104,8 @@
       'Imputation and outlier treatment changed the values below; they are flagged in the ranking table (⚑) and in the unit profiles.'],
     q_counts: ['共 {0} 个数据格：原始缺失 {1}，插补 {2}，处理 {3}。', '{0} cells: {1} missing in the input, {2} imputed, {3} treated.'],
     q_none: ['没有插补或处理过的数值。', 'No value was imputed or treated.'],
+    q_points: ['缩尾点数', 'Points'], q_skew: ['偏度', 'Skewness'], q_kurt: ['峰度', 'Kurtosis'],
+    loo_mean: ['平均名次变化', 'Mean rank shift'], loo_max: ['最大名次变化', 'Largest rank shift'],
     q_cells: ['被标记的数据格', 'Flagged cells'], q_more: ['（仅列出前 {0} 个）', '(first {0} listed)'], q_treat: ['各指标的异常值处理', 'Outlier treatment by indicator'],
     col_year: ['年份', 'Year'], col_ind: ['指标', 'Indicator'], col_orig: ['原值', 'Original'], col_used: ['使用值', 'Used'],
     col_flag: ['标记', 'Flag'], imputed: ['插补', 'imputed'], treated: ['处理', 'treated'],
@@ -247,6 +249,10 @@
   function treatName(s) { return String(s).replace(/[a-z]+/g, function (w) { return TREAT[w] ? TREAT[w][LANG_I[S.lang]] : w; }); }
   var WMETH = { meta: ['声明权重', 'declared'], equal: ['等权', 'equal'], entropy: ['熵权法', 'entropy'], critic: ['CRITIC', 'CRITIC'],
     pca: ['主成分', 'PCA'], ahp: ['层次分析法', 'AHP'], bod: ['BoD', 'benefit of the doubt'] };
+  var AKIND = { availability: ['数据可得性低', 'low availability'], outliers: ['异常值', 'outliers'], treated: ['已处理异常值', 'outliers treated'],
+    redundant: ['高度相关（冗余）', 'redundant'], conflict: ['负相关（冲突）', 'conflict'], low_alpha: ['内部一致性低', 'low consistency'],
+    multidimensional: ['多维', 'multidimensional'], weight_mismatch: ['权重与重要性不符', 'weight mismatch'] };
+  function auditKind(k) { return k == null ? '' : AKIND[k] ? AKIND[k][LANG_I[S.lang]] : String(k); }
   function wmethod(m) { return m ? (WMETH[m] ? WMETH[m][LANG_I[S.lang]] : m) : ''; }
 
   /* ------------------------------------------------------------------------------------ DOM */
@@ -1040,7 +1046,7 @@
     if (!probs.length) root.appendChild(h('p', null, t('audit_none')));
     else root.appendChild(h('ul', { class: 'problems', id: 'audit-problems' }, probs.map(function (p) {
       return h('li', { class: 'sev-' + (p.severity || 'info') }, h('span', { class: 'pill sev' }, t('sev_' + (p.severity || 'info'))),
-        h('span', { class: 'pill' }, p.kind || ''), p.where ? h('span', { class: 'code' }, p.where) : null, h('div', null, p.message || ''));
+        h('span', { class: 'pill' }, auditKind(p.kind)), p.where ? h('span', { class: 'code' }, p.where) : null, h('div', null, p.message || ''));
     })));
     if (S.lang === 'zh' && probs.length) root.appendChild(h('p', { class: 'sub' }, t('audit_msg_lang')));
     var g2 = h('div', { class: 'grid2' });
@@ -1086,7 +1092,7 @@
   }
   function looOption(lo) {
     var rs = rows(lo).sort(function (a, b) { return b.mean_abs_shift - a.mean_abs_shift; }).slice(0, 15);
-    return { grid: baseGrid({ left: 10 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([nlabel(r.node), fmt(r.mean_abs_shift, 2), 'max ' + r.max_abs_shift]); }),
+    return { grid: baseGrid({ left: 10 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([nlabel(r.node), t('loo_mean') + ': ' + fmt(r.mean_abs_shift, 2), t('loo_max') + ': ' + r.max_abs_shift]); }),
       yAxis: axis({ type: 'category', inverse: true, data: rs.map(function (r) { return nlabel(r.node); }), axisLabel: { color: '#1c1d21' } }), xAxis: axis({ type: 'value' }),
       series: [{ type: 'bar', data: rs.map(function (r) { return { value: r.mean_abs_shift, itemStyle: { color: NODE[r.node] && !NODE[r.node].ind ? '#1f5c99' : '#93badd' } }; }), barMaxWidth: 16,
         label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, 2); }, color: '#4a4d55', fontSize: 11 } }] };
@@ -1205,7 +1211,7 @@
       var rs = rows(tt, function (r) { return r.treatment !== 'none'; });
       if (rs.length) {
         root.appendChild(h('h3', { style: null }, t('q_treat')));
-        root.appendChild(h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, [t('col_ind'), t('col_year'), t('col_flag'), 'n', 'skew', 'kurt', '→ skew', '→ kurt'].map(function (x) { return h('th', null, x); }))),
+        root.appendChild(h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, [t('col_ind'), t('col_year'), t('col_flag'), t('q_points'), t('q_skew'), t('q_kurt'), '→ ' + t('q_skew'), '→ ' + t('q_kurt')].map(function (x) { return h('th', null, x); }))),
           h('tbody', null, rs.map(function (r) {
             return h('tr', null, h('td', null, nlabel(r.indicator)), h('td', null, String(r.year)), h('td', null, treatName(r.treatment + (r.side ? ' (' + r.side + ')' : ''))), h('td', { class: 'num' }, String(r.winsorised_points)),
               h('td', { class: 'num' }, fmt(r.skew_before, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_before, 2)), h('td', { class: 'num' }, fmt(r.skew_after, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_after, 2)));
