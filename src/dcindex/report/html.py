@@ -54,7 +54,6 @@ def csp(scripts: list[str], styles: list[str]) -> str:
         "default-src 'none'",
         "script-src " + " ".join(_sha(s) for s in scripts),
         "style-src " + " ".join(_sha(s) for s in styles),
-        "img-src data: blob:",  # ECharts may draw patterns from data URLs; never a network URL
         "base-uri 'none'",
         "form-action 'none'",
     ])

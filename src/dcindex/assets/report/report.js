@@ -74,7 +74,8 @@
     kde_h: ['分布演变', 'Distribution over time'], kde_sub: ['各年得分的核密度估计', 'Kernel density of scores, by year'],
     moran_h: ['Moran 散点图', 'Moran scatter plot'],
     moran_sub: ['{0}年：标准化得分与其空间滞后；斜率即 Moran’s I = {1}（p = {2}）', '{0}: standardised score against its spatial lag; the slope is Moran’s I = {1} (p = {2})'],
-    lisa_h: ['LISA 集聚图', 'LISA cluster map'], lisa_sub: ['{0}年，显著性水平 0.05', '{0}, significance level 0.05'],
+    lisa_h: ['LISA 集聚图', 'LISA cluster map'], lisa_absent: ['该指标没有计算局部空间统计（LISA）。', 'Local statistics (LISA) were not computed for this measure.'],
+    moran_t_h: ['全局 Moran’s I', 'Global Moran’s I'], moran_t_sub: ['各年空间自相关；深色点 p ≤ 0.05', 'Spatial autocorrelation by year; dark points p ≤ 0.05'], lisa_sub: ['{0}年，显著性水平 0.05', '{0}, significance level 0.05'],
     HH: ['高-高', 'High-High'], LL: ['低-低', 'Low-Low'], HL: ['高-低', 'High-Low'], LH: ['低-高', 'Low-High'], ns: ['不显著', 'Not significant'],
     spatial_absent: ['没有空间分析结果（需要空间权重）。', 'No spatial analysis in the results (it needs spatial weights).'],
     markov_h: ['马尔可夫转移概率', 'Markov transition probabilities'],
@@ -842,6 +843,9 @@
       var lisaEl = D.map && !D.map.error ? chart('', function (box) { ensureMap(); return lisaOption(NL.lisa, yr, box); }) : absent(D.map ? t('map_err', D.map.error) : t('map_none'));
       if (lisaEl._make) lisaEl._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
       grid.appendChild(fig(t('lisa_h'), t('lisa_sub', yr), lisaEl));
+    } else if (NL.moran) { // Moran's I without local statistics (e.g. LISA not computed for a pillar)
+      grid.appendChild(fig(t('moran_t_h'), t('moran_t_sub'), chart('', function () { return moranTrendOption(NL.moran); })));
+      grid.appendChild(fig(t('lisa_h'), '', absent(t('lisa_absent'))));
     } else {
       grid.appendChild(fig(t('moran_h'), '', absent(t('spatial_absent'))));
       grid.appendChild(fig(t('lisa_h'), '', absent(t('spatial_absent'))));
@@ -941,6 +945,13 @@
       yAxis: axis({ type: 'value', min: 0, max: ys.length + 1, interval: 1, splitLine: { show: false },
         axisLabel: { color: '#55575d', formatter: function (v) { var i = ys.length - 1 - v; return ys[i] !== undefined ? String(ys[i]) : ''; } } }),
       series: series };
+  }
+  function moranTrendOption(mo) {
+    var rs = rows(mo).sort(function (a, b) { return a.year - b.year; });
+    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([String(r.year), "Moran's I = " + fmt(r.I, 3), 'p = ' + fmt(r.p_sim != null ? r.p_sim : r.p_norm, 3)]); }),
+      xAxis: axis({ type: 'category', data: rs.map(function (r) { return String(r.year); }), boundaryGap: T < 2 }), yAxis: axis({ type: 'value' }),
+      series: [{ type: T < 2 ? 'bar' : 'line', data: rs.map(function (r) { var p = r.p_sim != null ? r.p_sim : r.p_norm;
+        return { value: r.I, itemStyle: { color: p <= 0.05 ? '#1f5c99' : '#b9b3a8' } }; }), lineStyle: { color: '#1f5c99', width: 2 }, symbolSize: 8, barMaxWidth: 40 }] };
   }
   function lisaCluster(lisa, yr) {
     var m = {}; rows(lisa, function (r) { return r.year === yr; }).forEach(function (r) { m[r.unit] = r.cluster || r.quadrant; }); return m;
@@ -1136,7 +1147,7 @@
         root.appendChild(fig('', t('exp_sub', YEARS[0], YEARS[ti]), el));
       }
     }
-    if (X.raw) root.appendChild(capFiles('explain', X.raw));
+    if (X.raw && !A) root.appendChild(capFiles('explain', X.raw));
   }
 
   /* ---------------------------------------------------------------------------- framework */
