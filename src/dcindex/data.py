@@ -315,16 +315,19 @@ class Panel:
 # ------------------------------------------------------------------------------------- unit codes
 def normalise_unit_codes(codes: pd.Series, where: str, column: str, row_offset: int = 2) -> pd.Series:
     """Unit codes as stripped strings; codes that differ only by whitespace or case are an error."""
-    raw = codes.map(lambda v: None if v is None else str(v))
-    empty = [i for i, v in enumerate(raw) if v is None or v.strip() == ""]
-    if empty:
+    # work on the distinct spellings: a panel repeats each code once per year (and indicator)
+    idx, uniq = pd.factorize(pd.Series(codes.to_numpy(dtype=object), dtype=object), use_na_sentinel=True)
+    raw_u = [str(v) for v in uniq]
+    empty_u = np.array([r.strip() == "" for r in raw_u] + [True], dtype=bool)  # last entry: idx -1 (None)
+    empty = np.flatnonzero(empty_u[idx])
+    if empty.size:
         rows = ", ".join(str(i + row_offset) for i in empty[:20])
         raise InputError(f"empty unit code in column '{column}' at row(s) {rows}.", where=where,
                          hint="give every row a unit code.")
-    stripped = raw.map(lambda s: _strip_code(s))
+    stripped_u = [_strip_code(r) for r in raw_u]
     variants: dict[str, set[str]] = {}
-    for s in raw:
-        variants.setdefault(_strip_code(s).casefold(), set()).add(s)
+    for r, st in zip(raw_u, stripped_u):
+        variants.setdefault(st.casefold(), set()).add(r)
     clash = {k: v for k, v in variants.items() if len(v) > 1}
     if clash:
         lst = "; ".join(" vs ".join(repr(x) for x in sorted(v)) for v in list(clash.values())[:10])
@@ -333,7 +336,7 @@ def normalise_unit_codes(codes: pd.Series, where: str, column: str, row_offset: 
             where=where,
             hint="use exactly one spelling per unit (codes are compared exactly).",
         )
-    return stripped
+    return pd.Series(np.array(stripped_u, dtype=object)[idx], index=codes.index)
 
 
 def _strip_code(s: str) -> str:
@@ -341,6 +344,22 @@ def _strip_code(s: str) -> str:
     if re.fullmatch(r"\d+\.0", s):  # 110000.0 from spreadsheets
         s = s[:-2]
     return s
+
+
+def _years(col: pd.Series, where: str, column: str) -> pd.Series:
+    """The year column as integers, parsing each distinct value once; the first bad row is named."""
+    idx, uniq = pd.factorize(pd.Series(col.to_numpy(dtype=object), dtype=object), use_na_sentinel=True)
+    yu = np.zeros(len(uniq) + 1, dtype=np.int64)  # last entry: idx -1 (missing)
+    bad_u = np.ones(len(uniq) + 1, dtype=bool)
+    for j, v in enumerate(uniq):
+        x = parse_number(v)
+        if x is not None and np.isfinite(x) and float(x) == int(x):
+            yu[j], bad_u[j] = int(x), False
+    bad = np.flatnonzero(bad_u[idx])
+    if bad.size:
+        i = int(bad[0])
+        _as_year(col.iloc[i], where, i + 2, column)  # raises, naming the row
+    return pd.Series(yu[idx], index=col.index)
 
 
 def _as_year(v: Any, where: str, rownum: int, column: str) -> int:
@@ -410,7 +429,7 @@ def panel_from_wide(
                          hint="add one row per unit (and year), or check that this is the right file.")
     codes = normalise_unit_codes(df[ucol], where, ucol)
     if ycol is not None:
-        years_col = pd.Series([_as_year(v, where, i + 2, ycol) for i, v in enumerate(df[ycol])], index=df.index)
+        years_col = _years(df[ycol], where, ycol)
     else:
         years_col = pd.Series([default_year if default_year is not None else 0] * len(df), index=df.index)
     key = pd.DataFrame({"unit": codes, "year": years_col})
@@ -497,7 +516,7 @@ def panel_from_long(
         raise InputError("the data table has a header but no rows.", where=where,
                          hint="add rows unit, year, indicator, value, or check that this is the right file.")
     codes = normalise_unit_codes(df["unit"], where, "unit")
-    years_col = pd.Series([_as_year(v, where, i + 2, "year") for i, v in enumerate(df["year"])], index=df.index)
+    years_col = _years(df["year"], where, "year")
     ind = df["indicator"].map(lambda v: "" if v is None else unicodedata.normalize("NFKC", str(v)).strip())
     denominators = list(denominators or [])
     known = set(indicators) | set(denominators)
