@@ -503,3 +503,25 @@ def test_output_path_that_is_a_file(tmp_path):
     f.write_text("x", encoding="utf-8")
     with pytest.raises(InputError, match="not a folder"):
         dcindex.build(DATA, FW, RECIPE, units=UNITS).to_dir(f)
+
+
+def test_missing_scores_round_trip(tmp_path):
+    # u4 has no data in 2021: no score, no rank (NA in CSV and parquet), and load() reproduces it
+    df = pd.DataFrame({"unit": ["u1", "u2", "u3", "u4"] * 2, "year": [2021] * 4 + [2022] * 4,
+                       "a": [1, 2, 3, np.nan, 2, 3, 4, 5], "b": [3, 1, 2, np.nan, 1, 2, 3, 4],
+                       "c": [7, 5, 3, np.nan, 6, 5, 4, 3]})
+    res = dcindex.build(df, fw3())
+    assert np.isnan(res.wide()[2021]["u4"]) and pd.isna(res.wide(what="rank")[2021]["u4"])
+    out = res.to_dir(tmp_path / "o")
+    a, b = pd.read_csv(out / "scores.csv"), pd.read_parquet(out / "scores.parquet")
+    assert a["rank"].isna().sum() == b["rank"].isna().sum() == 6  # 6 nodes of u4 in 2021
+    assert np.array_equal(dcindex.load(out).scores_array, res.scores_array, equal_nan=True)
+
+
+def test_coinr_asem_result_folder_reloads_exactly(shared_data, tmp_path):
+    d = shared_data / "coinr-asem"
+    res = dcindex.build(d / "ASEM_iData.csv", d / "ASEM_iMeta.csv", dcindex.coinr_recipe())
+    out = res.to_dir(tmp_path / "asem")
+    back = dcindex.load(out)
+    assert np.array_equal(back.scores_array, res.scores_array, equal_nan=True)
+    assert back.manifest["scores_sha256"] == res.manifest["scores_sha256"]

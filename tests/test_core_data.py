@@ -349,3 +349,26 @@ def test_parse_numeric_fast_path_is_exact_on_full_precision_text():
     df = pd.DataFrame({"v": [repr(float(v)) for v in x] + ["", "-"]}, dtype=object)
     got = parse_numeric(df, ["v"])["v"].to_numpy()
     assert np.array_equal(got[:-2], x) and np.isnan(got[-2:]).all()
+
+
+def test_empty_unit_codes_and_missing_years_are_named():
+    df = read_table(FIX / "mini_wide.csv")
+    df.loc[3, "unit"] = "  "
+    df.loc[6, "unit"] = None
+    with pytest.raises(InputError, match=r"empty unit code in column 'unit' at row\(s\) 5, 8"):
+        panel_from_wide(df, _fw().indicators, denominators=["pop"])
+    df = read_table(FIX / "mini_wide.csv")
+    df.loc[[4, 7], "year"] = [None, "twenty"]
+    with pytest.raises(InputError, match=r"row 6, column 'year': None is not a year"):
+        panel_from_wide(df, _fw().indicators, denominators=["pop"])
+    df.loc[4, "year"] = "2021"
+    with pytest.raises(InputError, match=r"row 9, column 'year': 'twenty' is not a year"):
+        panel_from_wide(df, _fw().indicators, denominators=["pop"])
+
+
+def test_unit_codes_from_spreadsheet_numbers():
+    # XLSX gives 110000 (int) or 110000.0 (float) for the same code: both are unit '110000'
+    df = pd.DataFrame({"unit": [110000, 110000.0, 310000, "310000"], "year": [2021, 2022, 2021, 2022],
+                       "a": [1.0, 2.0, 3.0, 4.0]}, dtype=object)
+    p = panel_from_wide(df, ["a"])
+    assert p.unit_codes == ["110000", "310000"] and p.values[:, :, 0].tolist() == [[1, 3], [2, 4]]
