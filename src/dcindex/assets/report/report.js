@@ -1070,7 +1070,7 @@
     var data = shown.map(function (n, i) { return [i, R.q05_rank[ti][n], R.q95_rank[ti][n], R.median_rank[ti][n], R.nominal_rank[ti][n]]; });
     return { grid: baseGrid({ left: 10, top: 10 }),
       tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('col_rank') + ' ' + d[4], '5–95%: ' + d[1] + '–' + d[2], t('median') + ': ' + fmt(d[3], 1)]); }),
-      xAxis: axis({ type: 'value', min: 1, name: t('col_rank'), nameLocation: 'middle', nameGap: 24, inverse: false }),
+      xAxis: axis({ type: 'value', min: 1, max: N, name: t('col_rank'), nameLocation: 'middle', nameGap: 24 }),
       yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { color: '#1c1d21', fontSize: 12 } }),
       series: [{ type: 'custom', data: data, encode: { x: [1, 2, 3], y: 0 }, renderItem: function (params, api) {
         var y = api.coord([api.value(1), api.value(0)])[1], a = api.coord([api.value(1), api.value(0)])[0], b = api.coord([api.value(2), api.value(0)])[0];
