@@ -28,8 +28,15 @@ def _root(
 _COMMAND_MODULES = ("build", "pattern", "audit", "uncertainty", "explain", "report", "plan", "importer")
 
 
+_REGISTERED: set[str] = set()
+
+
 def _register_all() -> None:
+    # once per module: main() may be called many times in one process (tests, notebooks), and registering
+    # again would add every command again (the app grew, and got slower, with each call)
     for name in _COMMAND_MODULES:
+        if name in _REGISTERED:
+            continue
         try:
             mod = importlib.import_module(f"dcindex.cli.{name}")
         except ModuleNotFoundError as exc:  # capability not installed yet
@@ -37,6 +44,7 @@ def _register_all() -> None:
                 continue
             raise
         mod.register(app)
+        _REGISTERED.add(name)
 
 
 def main(argv: list[str] | None = None) -> None:
