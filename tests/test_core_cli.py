@@ -108,3 +108,15 @@ def test_run_bundled_example(tmp_path, capsys):
     assert np.allclose(idx.loc[ex.unit_codes].to_numpy(), ex.wide()[ex.years[-1]].to_numpy(), rtol=0, atol=0)
     assert len(s) == len(ex.unit_codes) * len(ex.years) * len(ex.nodes)
     assert (tmp_path / "o" / "index.xlsx").is_file() and (tmp_path / "o" / "manifest.json").is_file()
+
+
+def test_main_can_be_called_repeatedly_without_growing_the_app(capsys):
+    from dcindex.cli import app
+
+    for _ in range(3):
+        cli(["--help"], capsys)
+    n = len(app.registered_commands)
+    cli(["--help"], capsys)
+    assert len(app.registered_commands) == n
+    names = [c.name for c in app.registered_commands]
+    assert len(names) == len(set(names))

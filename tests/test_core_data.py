@@ -145,11 +145,6 @@ def _fw():
     return read_framework(FW)
 
 
-def _wide_df(**replace_rows):
-    df = read_table(FIX / "mini_wide.csv")
-    return df
-
-
 def test_wide_missing_and_extra_columns():
     df = read_table(FIX / "mini_wide.csv").drop(columns=["price"])
     with pytest.raises(InputError, match="in the framework but not in the data: price"):
