@@ -221,3 +221,23 @@ def test_pooled_minmax_on_panel(shared_data):
         assert _signif_ok(got, v), (v["id"], got, v["value"])
         checked += 1
     assert checked == 4
+
+
+def test_optimiser_objective_at_full_precision(nominal):
+    """COINr's get_opt_weights(itarg='equal', Level=3) prints its objective with 15 significant digits.
+
+    The objective is log(mean((0.5 - c_j / sum c)^2)) with c_j = corr(pillar_j, Index) after re-aggregating
+    Conn and Sust with the trial weights (R/weights.R); the first three evaluations are R's Nelder-Mead start
+    point and initial simplex (0.5, 0.5), (0.55, 0.5), (0.5, 0.55). These are the only reference values with
+    (near) full precision: they check the 51 Conn, Sust and Index scores far beyond the printed 2 decimals.
+    """
+    ref = {v["id"]: v["value"] for v in refs("example_build", prefix="get_opt_weights_objective")}
+    points = [((0.5, 0.5), ref["example.opt_weights.first_objective"]),
+              ((0.55, 0.5), ref["example.opt_weights.objective_iter2"]),
+              ((0.5, 0.55), ref["example.opt_weights.objective_iter3"])]
+    for (wc, ws), want in points:
+        r = nominal.rebuild(node_weights={"Conn": wc, "Sust": ws})
+        idx, conn, sust = (r.wide(n)[2018].to_numpy() for n in ("Index", "Conn", "Sust"))
+        c = np.array([np.corrcoef(idx, conn)[0, 1], np.corrcoef(idx, sust)[0, 1]])
+        got = np.log(np.mean((0.5 - c / c.sum()) ** 2))
+        assert abs(got - want) <= 1e-12 * abs(want), (wc, ws, got, want)

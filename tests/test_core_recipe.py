@@ -153,10 +153,6 @@ def test_overrides_naming_nothing_in_the_framework_are_errors(step, spec, needle
     assert needle in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="the by_node check (core fix dc4ff53) runs in _Pipeline, so it also fires "
-                   "when rebuild(exclude=...) or the uncertainty analysis drops an indicator that the recipe "
-                   "overrides; it belongs in build() (user input), not in every pipeline run. Not moved because "
-                   "build.py had the lead's uncommitted edits")
 def test_excluding_an_overridden_indicator_is_not_an_error():
     res = dcindex.build(FIX / "mini_wide.csv", FIX / "mini_framework.yaml",
                         {"normalise": {"method": "minmax", "by_node": {"price": {"method": "rank"}}}})

@@ -67,7 +67,8 @@ def load_panel(data: Any, framework: Framework, units: Any = None, *, year: int 
         else:
             present_dens = [d for d in dens if d in df.columns]
             panel = panel_from_wide(df, framework.indicators, denominators=present_dens,
-                                    groups=framework.groups, where=where, default_year=year)
+                                    groups=framework.groups, where=where, default_year=year,
+                                    ignore=getattr(framework, "others", []))
         panel.sources = sources
     if units is not None:
         udf = _units_frame(units)
@@ -147,10 +148,28 @@ def build(data: Any, framework: Any, recipe: Any = None, *, units: Any = None, y
     rc = Recipe.from_any(recipe)
     panel = load_panel(data, fw, units, year=year)
     inputs = dict(_inputs or {})
-    for role, obj in (("data", data), ("framework", framework), ("recipe", recipe), ("units", units)):
-        if isinstance(obj, (str, Path)) and role not in inputs:
-            inputs[role] = {"path": _display_path(obj), "sha256": sha256_file(obj)}
-    return _Pipeline(panel, fw, rc, inputs).run()
+    inputs.update(_input_records(data=data, framework=framework, recipe=recipe, units=units))
+    # overrides naming nodes that do not exist are user errors (checked here, not in every pipeline run, so
+    # that rebuild(exclude=...) and uncertainty draws may drop an overridden node)
+    _check_overrides(rc, fw, str(recipe) if isinstance(recipe, (str, Path)) else None)
+    res = _Pipeline(panel, fw, rc, inputs).run()
+    res.input_paths = _input_paths(data, framework, recipe, units)
+    return res
+
+
+def _input_records(**objs: Any) -> dict[str, Any]:
+    """Manifest entries for the inputs given as files (path as given, sha256); objects in memory say so."""
+    out: dict[str, Any] = {}
+    for role, obj in objs.items():
+        if isinstance(obj, (str, Path)):
+            out[role] = {"path": _display_path(obj), "sha256": sha256_file(obj)}
+        elif obj is not None:
+            out[role] = {"path": f"(in memory: {type(obj).__name__})"}
+    return out
+
+
+def _input_paths(*objs: Any) -> list[Path]:
+    return [Path(o).resolve() for o in objs if isinstance(o, (str, Path))]
 
 
 def _display_path(p: str | Path) -> str:
@@ -196,8 +215,6 @@ def _check_overrides(recipe: Recipe, fw: Framework, where: str | None) -> None:
 
 class _Pipeline:
     def __init__(self, panel: Panel, fw: Framework, recipe: Recipe, inputs: dict[str, Any]):
-        rec_in = inputs.get("recipe")
-        _check_overrides(recipe, fw, rec_in.get("path") if isinstance(rec_in, dict) else None)
         self.panel, self.fw, self.recipe, self.inputs = panel, fw, recipe, inputs
         self.warnings: list[str] = list(panel.notes)
         self.codes = fw.indicators
@@ -291,9 +308,14 @@ class _Pipeline:
             if spec.method in ("group_mean", "group_median"):
                 if spec.group not in self.panel.units.columns:
                     avail = [c for c in self.panel.units.columns if c not in ("name", "name_zh", "name_en")]
+                    srcs = ", ".join(v["path"] for k, v in self.inputs.items()
+                                     if k in ("data", "units") and isinstance(v, dict) and "path" in v)
                     raise RecipeError(
                         f"imputation by group needs the group column '{spec.group}', which is not in the data or "
-                        f"units table.", hint=f"use one of: {', '.join(avail) or '(none: add a group column)'}.")
+                        f"units table ({srcs or 'the data given'}).",
+                        hint=f"use one of: {', '.join(avail) or '(none: add a group column to the units table)'}.",
+                        where=(self.inputs.get("recipe") or {}).get("path") if isinstance(
+                            self.inputs.get("recipe"), dict) else None)
                 groups = self.panel.units[spec.group].to_numpy(dtype=object)
             if spec.method in ("linear", "locf") and self.T < 2:
                 self.warnings.append(f"imputation '{spec.method}' works along time, but the data have one year; "
@@ -332,12 +354,17 @@ class _Pipeline:
                 tr, info = treat_mod.winsorise(blocks, spec.max_points, spec.skew, spec.kurtosis, spec.log_fallback)
                 out[..., cols] = tr.reshape(sub.shape)
                 labels = ["pooled"] if spec.scope == "pooled" else self.panel.years
+                for b, j in np.argwhere(info.abandoned):
+                    self.warnings.append(
+                        f"treatment of '{self.codes[cols[j]]}' ({labels[b]}) was abandoned: Winsorising it would "
+                        f"have made it constant (almost every unit has the same value); it is used untreated.")
                 for b, lab in enumerate(labels):
                     for j, k in enumerate(cols):
                         rows.append({
                             "indicator": self.codes[k], "year": lab,
                             "treatment": "log" if info.log[b, j] else (
-                                "winsorised" if info.winsorised_points[b, j] > 0 else "none"),
+                                "winsorised" if info.winsorised_points[b, j] > 0 else (
+                                    "abandoned" if info.abandoned[b, j] else "none")),
                             "winsorised_points": int(info.winsorised_points[b, j]),
                             "nwin": int(info.nwin[b, j]),
                             "side": {1: "high", -1: "low", 0: ""}[int(info.side[b, j])],
@@ -467,6 +494,7 @@ class _Pipeline:
                 self.warnings.append(f"weights: '{node}' has no AHP matrix in the framework; its meta weights "
                                      f"were used.")
                 info["fallback"] = "meta"
+                m = "meta (no AHP matrix)"
             else:
                 if len(A) != len(ch):
                     raise MethodError(f"the AHP matrix of '{node}' is {len(A)}x{len(A)} but '{node}' has "
@@ -507,6 +535,8 @@ class BuildResult:
         self.warnings: list[str] = list(warnings)
         self.inputs = inputs
         self.result_dir: Path | None = None
+        self.input_paths: list[Path] = []  # resolved input files (outputs must never overwrite them)
+        self.stale_removed: list[str] = []
         self._scores: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------------------------- basics
@@ -572,10 +602,19 @@ class BuildResult:
                             columns=pd.Index(self.years, name="year"))
 
     def dataset(self, name: str = "normalised", year: int | None = None) -> pd.DataFrame:
-        """Unit x indicator table of an intermediate data set for one year (default: the last)."""
-        if name not in self.datasets:
-            raise InputError(f"unknown data set '{name}'.", hint=f"use one of {', '.join(DATASETS)}.")
+        """Unit x indicator table of an intermediate data set for one year (default: the last); ``aggregated``
+        gives unit x aggregate (every level above the indicators)."""
+        if year is not None and year not in self.years:
+            raise InputError(f"year {year} is not in the result.", hint=f"years are {self.years[0]}-{self.years[-1]}.")
         t = self.years.index(year) if year is not None else len(self.years) - 1
+        if name == "aggregated":
+            aggs = self.framework.aggregates
+            idx = [self.node_index(c) for c in aggs]
+            return pd.DataFrame(self.scores_array[t][:, idx], index=pd.Index(self.unit_codes, name="unit"),
+                                columns=aggs)
+        if name not in self.datasets:
+            raise InputError(f"unknown data set '{name}'.",
+                             hint=f"use one of {', '.join(DATASETS)} or aggregated.")
         return pd.DataFrame(self.datasets[name][t], index=pd.Index(self.unit_codes, name="unit"),
                             columns=self.framework.indicators)
 
@@ -671,50 +710,74 @@ class BuildResult:
             recipe = Recipe.from_any(changes["recipe"])
         if steps:
             recipe = recipe.replace(**steps)
+        if steps or "recipe" in changes:
+            _check_overrides(recipe, as_framework(changes.get("framework", self.framework)), None)
         if "framework" in changes:
             fw = as_framework(changes["framework"])
         if "node_weights" in changes:
             fw = fw.with_weights(changes["node_weights"])
         if "exclude" in changes and changes["exclude"]:
             fw = fw.without(list(changes["exclude"]))
-        if "data" in changes:
-            panel = load_panel(changes["data"], fw)
-            if "units" not in changes:
-                panel = attach_units(panel, self.units)
-        unknown = set(changes) - set(STEPS) - {"recipe", "framework", "node_weights", "exclude", "data"}
+        unknown = set(changes) - set(STEPS) - {"recipe", "framework", "node_weights", "exclude", "data", "units"}
         if unknown:
             raise RecipeError(f"rebuild() got unknown changes: {', '.join(sorted(unknown))}.",
-                              hint="use recipe steps, recipe, framework, data, node_weights or exclude.")
+                              hint="use recipe steps, recipe, framework, data, units, node_weights or exclude.")
+        if "data" in changes:
+            panel = load_panel(changes["data"], fw, changes.get("units"))
+            if changes.get("units") is None:
+                panel = attach_units(panel, self.units)
+        elif changes.get("units") is not None:
+            panel = load_panel(panel, fw, changes["units"])
+        # provenance: what changed is recorded, not the inputs of the original build
+        inputs = {k: v for k, v in self.inputs.items() if k != "rebuilt_from"}
+        inputs.update(_input_records(**{k: changes[k] for k in ("data", "framework", "recipe", "units")
+                                        if k in changes}))
+        if steps or "node_weights" in changes or "exclude" in changes:
+            inputs["changes"] = {k: (v.to_plain() if hasattr(v, "to_plain") else v)
+                                 for k, v in changes.items() if k in STEPS or k in ("node_weights", "exclude")}
+        inputs["rebuilt_from"] = self.manifest["scores_sha256"]
         if fw is not self.framework and panel is self.panel:
             keep = [self.panel.indicators.index(c) for c in fw.indicators]
             panel = Panel(units=panel.units, years=panel.years, indicators=list(fw.indicators),
                           values=panel.values[..., keep], denominator_codes=panel.denominator_codes,
                           denominators=panel.denominators, sources=panel.sources, notes=panel.notes,
                           cell_sources=panel.cell_sources)
-        return _Pipeline(panel, fw, recipe, dict(self.inputs, rebuilt_from=self.manifest["scores_sha256"])).run()
+        res = _Pipeline(panel, fw, recipe, inputs).run()
+        res.input_paths = list(getattr(self, "input_paths", [])) + _input_paths(
+            *(changes.get(k) for k in ("data", "framework", "recipe", "units")))
+        return res
 
     # ---------------------------------------------------------------------------------- exports
+    #: above this many indicator cells (years x units x indicators) the spreadsheet's indicator-level sheets hold
+    #: the latest year only; every value stays in scores.csv/.parquet and inputs/data.csv
+    XLSX_FULL_CELLS = 400_000
+
     def excel_sheets(self) -> dict[str, pd.DataFrame]:
         fw = self.framework
         sheets: dict[str, pd.DataFrame] = {}
         names = self.units["name"]
+        T, N = len(self.years), len(self.unit_codes)
+        big = T * N * len(fw.indicators) > self.XLSX_FULL_CELLS
         for lev in sorted(fw.levels, reverse=True):
             nodes = fw.nodes_at_level(lev)
             idx = [self.node_index(c) for c in nodes]
-            T, N = len(self.years), len(self.unit_codes)
+            ts = [T - 1] if (lev == 1 and big) else list(range(T))
             base = pd.DataFrame({
-                "unit": np.tile(np.array(self.unit_codes, dtype=object), T),
-                "name": np.tile(names.to_numpy(dtype=object), T),
-                "year": np.repeat(self.years, N),
+                "unit": np.tile(np.array(self.unit_codes, dtype=object), len(ts)),
+                "name": np.tile(names.to_numpy(dtype=object), len(ts)),
+                "year": np.repeat(np.array(self.years)[ts], N),
             })
-            sc = pd.DataFrame(self.scores_array[:, :, idx].reshape(T * N, -1), columns=nodes)
-            rk = pd.DataFrame(self.ranks_array[:, :, idx].reshape(T * N, -1), columns=[f"rank_{c}" for c in nodes])
+            sc = pd.DataFrame(self.scores_array[ts][:, :, idx].reshape(len(ts) * N, -1), columns=nodes)
+            parts = [base, sc]
+            if lev > 1:  # ranks of aggregates (indicator ranks are in scores.csv)
+                parts.append(pd.DataFrame(self.ranks_array[ts][:, :, idx].reshape(len(ts) * N, -1),
+                                          columns=[f"rank_{c}" for c in nodes]))
             label = "Index" if lev == fw.top_level else ("Indicators (normalised)" if lev == 1 else f"Level {lev}")
-            sheets[label] = pd.concat([base, sc, rk], axis=1)
-        T, N = len(self.years), len(self.unit_codes)
-        raw = pd.DataFrame(self.datasets["raw"].reshape(T * N, -1), columns=fw.indicators)
-        raw.insert(0, "year", np.repeat(self.years, N))
-        raw.insert(0, "unit", np.tile(np.array(self.unit_codes, dtype=object), T))
+            sheets[label] = pd.concat(parts, axis=1)
+        ts = [T - 1] if big else list(range(T))
+        raw = pd.DataFrame(self.datasets["raw"][ts].reshape(len(ts) * N, -1), columns=fw.indicators)
+        raw.insert(0, "year", np.repeat(np.array(self.years)[ts], N))
+        raw.insert(0, "unit", np.tile(np.array(self.unit_codes, dtype=object), len(ts)))
         sheets["Raw data"] = raw
         sheets["Weights"] = self.weights_table()
         sheets["Framework"] = fw.to_frame()
@@ -727,6 +790,8 @@ class BuildResult:
             t, n, k = np.nonzero(mask)
             flags.append(pd.DataFrame({"unit": ucodes[n], "year": yrs[t], "indicator": inds[k], "flag": name}))
         sheets["Flags"] = pd.concat(flags, ignore_index=True)
+        if self.panel.cell_sources is not None and len(self.panel.cell_sources):
+            sheets["Sources"] = self.panel.cell_sources[["unit", "year", "indicator", "source"]].reset_index(drop=True)
         sheets["Recipe"] = pd.DataFrame({"recipe (YAML)": self.recipe.to_yaml().splitlines()})
         prov = [("dcindex_version", self.manifest["dcindex_version"]),
                 ("data_fingerprint", self.manifest["data_fingerprint"]),
@@ -734,6 +799,10 @@ class BuildResult:
         for role, v in self.inputs.items():
             if isinstance(v, dict):
                 prov.append((f"input {role}", f"{v.get('path')} sha256={v.get('sha256')}"))
+        if big:
+            prov.append(("note", f"large panel ({T} years x {N} units x {len(fw.indicators)} indicators): the "
+                                 f"indicator and raw-data sheets hold {self.years[-1]} only; every year is in "
+                                 f"scores.csv / scores.parquet and inputs/data.csv"))
         for w in self.warnings:
             prov.append(("warning", w))
         sheets["Provenance"] = pd.DataFrame(prov, columns=["key", "value"])

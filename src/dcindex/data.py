@@ -102,14 +102,16 @@ def read_table(path: str | Path, *, numeric: bool = False, sheet: str | int | No
     try:
         if suffix in (".xlsx", ".xlsm"):
             df = pd.read_excel(p, sheet_name=sheet or 0, dtype=object, engine="openpyxl", header=0)
+            _check_uncomputed_formulas(p, sheet or 0, df, where)
         elif suffix == ".xls":
             df = pd.read_excel(p, sheet_name=sheet or 0, dtype=object, header=0)
         else:
             raw = p.read_bytes()
             text, _ = decode_bytes(raw, where)
             sep = "\t" if suffix in (".tsv", ".tab") else ","
+            _check_field_counts(text, sep, where)
             df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
-                             skipinitialspace=False)
+                             skipinitialspace=False, index_col=False)
     except InputError:
         raise
     except PermissionError:
@@ -126,6 +128,54 @@ def read_table(path: str | Path, *, numeric: bool = False, sheet: str | int | No
     df = df.astype(object).where(pd.notna(df), None)
     df.attrs["source_file"] = where
     return df
+
+
+def _check_field_counts(text: str, sep: str, where: str) -> None:
+    """Every CSV row must have as many fields as the header; pandas would otherwise shift columns silently."""
+    import csv
+
+    bad: list[str] = []
+    nbad = 0
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(reader, None)
+    if header is None:
+        return
+    n = len(header)
+    for i, row in enumerate(reader, start=2):
+        if row and len(row) != n and any(c.strip() for c in row):
+            nbad += 1
+            if len(bad) < 10:
+                bad.append(f"row {i} has {len(row)} fields")
+    if nbad:
+        raise InputError(
+            f"{nbad} row(s) do not have the header's {n} fields: " + "; ".join(bad)
+            + ("; ..." if nbad > len(bad) else "") + ".", where=where,
+            hint="remove stray commas (or quote text containing commas) so every row has one value per column.")
+
+
+def _check_uncomputed_formulas(path: Path, sheet: Any, df: pd.DataFrame, where: str) -> None:
+    """Formula cells saved without a computed value (workbooks written by scripts) would read as empty."""
+    empty = df.isna().to_numpy()
+    if not empty.any():
+        return
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[sheet]
+        cells = []
+        for r, c in np.argwhere(empty)[:100000]:
+            v = ws.cell(row=int(r) + 2, column=int(c) + 1).value
+            if isinstance(v, str) and v.startswith("="):
+                cells.append(f"{openpyxl.utils.get_column_letter(int(c) + 1)}{int(r) + 2}")
+    finally:
+        wb.close()
+    if cells:
+        raise InputError(
+            f"{len(cells)} cell(s) hold formulas without a computed value ({', '.join(cells[:15])}"
+            + (" ..." if len(cells) > 15 else "") + "), so their values are unknown.",
+            where=where, hint="open the file in Excel or LibreOffice and save it (values are then stored), or "
+                              "paste the cells as values.")
 
 
 def _clean_header(c: Any) -> str:
@@ -256,8 +306,9 @@ class Panel:
     def shape(self) -> tuple[int, int, int]:
         return self.values.shape  # type: ignore[return-value]
 
-    def to_long(self) -> pd.DataFrame:
-        """Tidy ``unit, year, indicator, value`` (denominators included, rows with missing values kept)."""
+    def to_long(self, sources: bool = False) -> pd.DataFrame:
+        """Tidy ``unit, year, indicator, value`` (denominators included, rows with missing values kept); with
+        ``sources`` and per-value provenance present, a ``source`` column too."""
         T, N, K = self.values.shape
         frames = [
             pd.DataFrame({
@@ -275,7 +326,13 @@ class Panel:
                 "indicator": np.tile(np.array(self.denominator_codes, dtype=object), T * N),
                 "value": self.denominators.reshape(-1),
             }))
-        return pd.concat(frames, ignore_index=True)
+        out = pd.concat(frames, ignore_index=True)
+        if sources and self.cell_sources is not None and len(self.cell_sources):
+            src = self.cell_sources.drop_duplicates(["unit", "year", "indicator"]).copy()
+            src["year"] = src["year"].astype(out["year"].dtype)
+            out = out.merge(src[["unit", "year", "indicator", "source"]], on=["unit", "year", "indicator"],
+                            how="left", sort=False)
+        return out
 
     def fingerprint(self) -> str:
         """sha256 of the values (shape, codes and bytes): identifies the data content exactly."""
@@ -385,6 +442,7 @@ def panel_from_wide(
     where: str | None = None,
     default_year: int | None = None,
     allow_extra: bool = False,
+    ignore: list[str] | None = None,
 ) -> Panel:
     """Wide table (one row per unit and year) to a :class:`Panel`.
 
@@ -414,7 +472,7 @@ def panel_from_wide(
             parts.append(f"denominators not in the data: {', '.join(missing_den)}")
         raise InputError("; ".join(parts) + ".", where=where,
                          hint="add the columns to the data, or remove them from the framework.")
-    known = {ucol, ycol, *name_cols, *group_cols, *indicators, *denominators} - {None}
+    known = {ucol, ycol, *name_cols, *group_cols, *indicators, *denominators, *(ignore or [])} - {None}
     extra = [c for c in cols if c not in known]
     if extra and not allow_extra:
         raise InputError(

@@ -92,6 +92,7 @@ class Framework:
         self.name_en = name_en
         self.description = description
         self.groups = list(groups or [])
+        self.others: list[str] = []  # COINr iMeta Type "Other": data columns kept out of the index
         self.denominators = {d.code: d for d in (denominators or [])}
         _validate_nodes(nodes, where)
         self.nodes: dict[str, Node] = {n.code: n for n in nodes}
@@ -117,12 +118,15 @@ class Framework:
                     hint="give it children, mark it as an indicator, or remove it.",
                 )
         for code, node in self.nodes.items():
-            if node.is_indicator and node.denominator is not None and self.denominators:
+            if node.is_indicator and node.denominator is not None:
                 if node.denominator not in self.denominators:
+                    known = ", ".join(self.denominators) or "none are declared"
                     raise FrameworkError(
-                        f"indicator '{code}' names denominator '{node.denominator}', which is not declared.",
+                        f"indicator '{code}' names denominator '{node.denominator}', which is not declared "
+                        f"(declared: {known}).",
                         where=where,
-                        hint=f"declare it under 'denominators' or use one of: {', '.join(self.denominators)}.",
+                        hint=f"add '- {{code: {node.denominator}}}' under 'denominators:' in the framework YAML "
+                             f"(in a COINr iMeta: a row with Type 'Denominator'), or fix the indicator's denominator.",
                     )
         self._level = self._compute_levels()
         self.indicators: list[str] = [c for c, n in self.nodes.items() if n.is_indicator]
@@ -644,6 +648,7 @@ def framework_from_imeta(meta: pd.DataFrame, source_file: str | None = None) -> 
     nodes: list[Node] = []
     dens: list[Denominator] = []
     groups: list[str] = []
+    others: list[str] = []
     levels: dict[str, int] = {}
     for i, row in meta.reset_index(drop=True).iterrows():
         rownum = int(i) + 2  # 1-based, header is row 1
@@ -665,6 +670,7 @@ def framework_from_imeta(meta: pd.DataFrame, source_file: str | None = None) -> 
                                     unit=str(cell(row, "Unit")) if cell(row, "Unit") is not None else None))
             continue
         if typ == "Other":
+            others.append(code)  # reference columns of iData that take no part in the index
             continue
         parent = cell(row, "Parent")
         weight = num(row, "Weight", rownum)
@@ -695,6 +701,7 @@ def framework_from_imeta(meta: pd.DataFrame, source_file: str | None = None) -> 
             )
         )
     fw = Framework(nodes, denominators=dens, groups=groups, source_file=source_file)
+    fw.others = others
     bad = [(c, lv, fw.level(c)) for c, lv in levels.items() if c in fw.nodes and fw.level(c) != lv]
     if bad:
         lst = ", ".join(f"'{c}' (Level {lv}, implied {imp})" for c, lv, imp in bad[:10])

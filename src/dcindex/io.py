@@ -156,28 +156,67 @@ def _deterministic_zip(data: bytes) -> bytes:
 
 
 # ------------------------------------------------------------------------------ result directories
+RESULT_FILES = ("scores.csv", "scores.parquet", "units.csv", "framework.yaml", "recipe.yaml", "weights.csv",
+                "treatment.csv", "inputs/data.csv", "inputs/units.csv", "index.xlsx", "manifest.json")
+#: outputs that other commands derive from a result; stale once the scores change
+DERIVED_OUTPUTS = ("pattern", "audit", "uncertainty", "explain", "report.html")
+
+
 def write_result(result, out_dir: str | Path) -> Path:
     """Write a build result: scores.csv/.parquet, index.xlsx, manifest.json, units.csv, framework.yaml,
-    recipe.yaml and inputs/ (the exact input data, so ``load_result`` can rebuild it)."""
+    recipe.yaml and inputs/ (the exact input data with per-value sources, so ``load_result`` can rebuild it).
+
+    Refuses a folder where an output would overwrite one of the build's input files. When the folder holds an
+    earlier dcindex result with different scores, the outputs derived from it (pattern/, audit/, uncertainty/,
+    explain/, report.html) are removed so that nothing stale sits next to the new scores; their names are
+    returned in ``result.stale_removed``.
+    """
+    import shutil
+
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("the output path exists and is not a folder.", where=str(out),
                          hint="choose another --out folder.")
-    out.mkdir(parents=True, exist_ok=True)
-    scores = result.scores
-    write_csv(out / "scores.csv", scores)
-    write_parquet(out / "scores.parquet", scores)
-    units = result.units.reset_index()
-    write_csv(out / "units.csv", units)
-    atomic_write_text(out / "framework.yaml", result.framework.to_yaml())
-    atomic_write_text(out / "recipe.yaml", result.recipe.to_yaml())
-    write_csv(out / "weights.csv", result.weights_table())
-    write_csv(out / "treatment.csv", result.treatment)
-    inp = out / "inputs"
-    write_csv(inp / "data.csv", result.panel.to_long())
-    write_csv(inp / "units.csv", result.panel.units.reset_index())
-    write_xlsx(out / "index.xlsx", result.excel_sheets())
-    write_json(out / "manifest.json", result.manifest)
+    inputs = {Path(p).resolve() for p in getattr(result, "input_paths", [])}
+    clash = [f for f in RESULT_FILES if (out / f).resolve() in inputs]
+    if clash:
+        raise InputError(
+            f"writing the results here would overwrite input file(s) {', '.join(clash)}; inputs are never modified.",
+            where=str(out), hint="choose an --out folder that does not hold the input files (e.g. a new 'results/').")
+    result.stale_removed = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        old_manifest = out / "manifest.json"
+        if old_manifest.is_file():
+            try:
+                old_sha = json.loads(old_manifest.read_text(encoding="utf-8")).get("scores_sha256")
+            except (ValueError, OSError):
+                old_sha = None
+            if old_sha != result.manifest["scores_sha256"]:
+                for name in DERIVED_OUTPUTS:
+                    target = out / name
+                    if target.is_dir():
+                        shutil.rmtree(target)
+                        result.stale_removed.append(name)
+                    elif target.is_file():
+                        target.unlink()
+                        result.stale_removed.append(name)
+        scores = result.scores
+        write_csv(out / "scores.csv", scores)
+        write_parquet(out / "scores.parquet", scores)
+        write_csv(out / "units.csv", result.units.reset_index())
+        atomic_write_text(out / "framework.yaml", result.framework.to_yaml())
+        atomic_write_text(out / "recipe.yaml", result.recipe.to_yaml())
+        write_csv(out / "weights.csv", result.weights_table())
+        write_csv(out / "treatment.csv", result.treatment)
+        inp = out / "inputs"
+        write_csv(inp / "data.csv", result.panel.to_long(sources=True))
+        write_csv(inp / "units.csv", result.panel.units.reset_index())
+        write_xlsx(out / "index.xlsx", result.excel_sheets())
+        write_json(out / "manifest.json", result.manifest)
+    except OSError as exc:
+        raise InputError(f"cannot write the results: {exc.strerror or exc} ({exc.filename or out}).",
+                         where=str(out), hint="choose an --out folder you can write to.") from None
     return out
 
 

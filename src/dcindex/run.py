@@ -71,6 +71,9 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         recipe = _shipped(Path(recipe), "_recipe") if recipe else None
     res = build(data, fw, recipe, units=units)
     res.to_dir(out)
+    if res.stale_removed:
+        con.print(f"note: removed outputs of an earlier result in {out}: {', '.join(res.stale_removed)}",
+                  highlight=False, markup=False)
     con.print(ranking_table(res, top=top, lang=lang))
     for w in res.warnings:
         con.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
@@ -85,9 +88,10 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
                 is_root = node == res.framework.root
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)  # reported as notes in the summary instead
-                    # pillars get lighter resampling (the index keeps the full 999 replications/permutations)
+                    # pillars get lighter resampling (the index keeps the full 999 replications/permutations);
+                    # every section, LISA included, runs for pillars too (recorded in summary.json settings)
                     pr = pattern.analyse(res, by=g, node=node, seed=seed,
-                                         **({} if is_root else {"B": 199, "permutations": 199, "lisa": False}))
+                                         **({} if is_root else {"B": 199, "permutations": 199}))
                 sub = out / "pattern" / (g if is_root else f"{g}__{node}")
                 pr.to_dir(sub)
                 if is_root:

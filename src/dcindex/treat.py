@@ -83,6 +83,7 @@ class TreatInfo:
     skew_after: np.ndarray
     kurt_after: np.ndarray
     still_fails: np.ndarray  # bool: fails the rule even after treatment
+    abandoned: np.ndarray | None = None  # bool: Winsorisation would have made the column constant; left untreated
 
 
 def winsorise(
@@ -107,6 +108,7 @@ def winsorise(
     # clipped points sit at the new extreme and are counted again, ties are counted.
     n_hi = np.zeros(M, dtype=np.int64)
     n_lo = np.zeros(M, dtype=np.int64)
+    degenerate = np.zeros(M, dtype=bool)
     act = np.flatnonzero(fail0) if max_points > 0 else np.array([], dtype=np.int64)
     s_cur = s0.copy()
     while act.size:
@@ -122,7 +124,15 @@ def winsorise(
         do_hi = hi & np.isfinite(rest_max) & at_max
         do_lo = ~hi & np.isfinite(rest_min) & at_min
         stuck = ~(do_hi | do_lo).any(axis=0)  # a constant column cannot be winsorised further
-        xa = np.where(do_hi, rest_max, np.where(do_lo, rest_min, xa))
+        new = np.where(do_hi, rest_max, np.where(do_lo, rest_min, xa))
+        # a step that would leave a single distinct value (e.g. a share near 100 % everywhere) would make the
+        # indicator constant and unusable: the treatment of that column is abandoned and the column returned
+        # untreated, as COINr's Treat() does (its skew test is NA there; it warns and keeps the column)
+        flat = np.max(np.where(nan, -np.inf, new), axis=0) == np.min(np.where(nan, np.inf, new), axis=0)
+        if flat.any():
+            degenerate[act[flat]] = True
+            stuck |= flat
+        xa = new
         x[:, act] = xa
         moved[:, act] |= do_hi | do_lo
         n_hi[act] = np.where(hi, do_hi.sum(axis=0), n_hi[act])
@@ -132,8 +142,13 @@ def winsorise(
         s_cur[act] = sa
         keep = ~stuck & _fails(sa, ka, skew, kurt) & ((n_hi[act] + n_lo[act]) < max_points)
         act = act[keep]
+    if degenerate.any():  # restore the untreated column
+        x[:, degenerate] = Z[:, degenerate]
+        moved[:, degenerate] = False
+        n_hi[degenerate] = 0
+        n_lo[degenerate] = 0
     sw, kw = _skew_kurt(x, axis=0)
-    use_log = _fails(sw, kw, skew, kurt) & log_fallback
+    use_log = _fails(sw, kw, skew, kurt) & log_fallback & ~degenerate
     if use_log.any():
         cols = np.flatnonzero(use_log)
         Zc = Z[:, cols]
@@ -159,6 +174,7 @@ def winsorise(
         skew_after=back(sw),
         kurt_after=back(kw),
         still_fails=back(_fails(sw, kw, skew, kurt)),
+        abandoned=back(degenerate),
     )
     return np.ascontiguousarray(out), info
 

@@ -112,7 +112,9 @@ def pca(Y: np.ndarray, node: str = "?", *, min_eigenvalue=1.0, min_share=0.10, m
         keep = max(keep, 1)
         L = vec[:, :keep] * np.sqrt(ev[:keep])
         if rotate and keep > 1:
-            L, _ = rotate_factors(L, "varimax")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels logs log10(0) once converged
+                L, _ = rotate_factors(L, "varimax")
         sq = L**2
         var = sq.sum(axis=0)
         scaled = sq / var

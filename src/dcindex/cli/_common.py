@@ -28,3 +28,13 @@ def run_app(app: typer.Typer, argv: list[str]) -> None:
         # the message is plain text: escape it, or rich would eat "[low, high]" as a markup tag
         err_console.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # file-system problems not caught closer to the source (a folder that cannot be created, a full disk):
+        # still a one-paragraph message and exit status 2, not a traceback
+        if debug:
+            raise
+        what = exc.strerror or str(exc)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        err_console.print(f"[bold red]error:[/] {escape(where + what)}. How to fix: check the path and its "
+                          f"permissions, or choose another location.", highlight=False, soft_wrap=True)
+        sys.exit(2)

@@ -42,13 +42,14 @@ def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
     t_idx = result.years.index(yr)
     for p in pillars:  # pillars may be indicators (two-level frameworks): take every node's scores
         tab[p] = pd.Series(result.scores_array[t_idx, :, result.node_index(p)], index=result.unit_codes)
-    t = Table(title=f"{fw.nodes[fw.root].label(lang)} — {yr}", show_lines=False, header_style="bold")
+    title = fw.nodes[fw.root].label(lang) + (f" — {yr}" if yr != 0 else "")  # year 0: data without a year
+    t = Table(title=escape(title), show_lines=False, header_style="bold")
     t.add_column("rank", justify="right")
     t.add_column("unit")
     t.add_column("name")
-    t.add_column(fw.root, justify="right", style="bold")
+    t.add_column(escape(fw.nodes[fw.root].label(lang)[:16]), justify="right", style="bold")
     for p in pillars:
-        t.add_column(escape(fw.nodes[p].label(lang)[:14]), justify="right")
+        t.add_column(escape(fw.nodes[p].label(lang)[:16]), justify="right", overflow="fold")
     change = None
     if len(result.years) > 1:
         change = result.wide(what="rank")
@@ -88,6 +89,9 @@ def register(app: typer.Typer) -> None:
         fw = _resolve_framework(meta, framework)
         res = build(data, fw, _shipped(recipe, "_recipe") if recipe else None, units=units, year=year)
         res.to_dir(out)
+        if res.stale_removed:
+            console.print(f"note: removed outputs of an earlier result in {out}: {', '.join(res.stale_removed)}",
+                          highlight=False, markup=False)
         console.print(ranking_table(res, top=top, lang=lang))
         for w in res.warnings:
             console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
