@@ -109,9 +109,14 @@ def read_table(path: str | Path, *, numeric: bool = False, sheet: str | int | No
             raw = p.read_bytes()
             text, _ = decode_bytes(raw, where)
             sep = "\t" if suffix in (".tsv", ".tab") else ","
-            _check_field_counts(text, sep, where)
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[],
-                             skipinitialspace=False, index_col=False)
+            try:
+                # pyarrow's reader: multi-threaded, and it refuses rows whose field count differs from the
+                # header (pandas' C reader would silently shift or pad them)
+                df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, dtype=str, keep_default_na=False,
+                                 na_values=[], engine="pyarrow")
+            except pd.errors.ParserError:
+                _check_field_counts(text, sep, where)  # names the rows; raises
+                raise
     except InputError:
         raise
     except PermissionError:
