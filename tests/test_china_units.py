@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -243,3 +244,48 @@ def test_code_changes_table_is_consistent():
         if r.change in ("recode", "merged", "split"):
             assert r.old_code not in cur or r.old_code == r.new_code, r
     assert set(cc["change"]) == {"rename", "recode", "split", "merged"}
+
+
+def test_agglomeration_home_provinces_are_the_member_provinces():
+    """home_provinces = the provinces of the member cities (full or partial; fringe is not membership)."""
+    ua = ch.agglomerations().set_index("id")
+    m = ch.agglomeration_members()
+    m = m[m["coverage"] != "fringe"]
+    prov = ch.units("city", include_county_level=True).set_index("code")["province_code"].str[:2]
+    for ua_id, g in m.groupby("agglomeration"):
+        assert ua.loc[ua_id, "home_provinces"].split(";") == sorted(set(prov[g["code"]])), ua_id
+        # the plan's core province(s) hold members of it
+        assert set(ua.loc[ua_id, "core_provinces"].split(";")) <= set(prov[g["code"]]), ua_id
+    assert ua.loc["gzp", "home_provinces"] == "14;61;62" and ua.loc["cpl", "home_provinces"] == "13;14;34;37;41"
+    # the primary agglomeration follows the core province: cities in two plans stay with their own province's
+    c = ch.units("city").set_index("code")["agglomeration"]
+    assert c[["130400", "130500", "140800", "360600", "361000", "361100", "371500", "371700"]].tolist() == [
+        "jjj", "jjj", "cpl", "myr", "myr", "myr", "sdp", "sdp"]
+
+
+def test_build_script_derives_the_shipped_home_provinces():
+    import importlib.util
+
+    from dcindex.china.units import _read
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_china_units.py"
+    spec = importlib.util.spec_from_file_location("build_china_units", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    shipped = _read("agglomerations.csv")
+    broken = shipped.assign(home_provinces="")
+    derived = mod.home_provinces(broken, _read("city_agglomerations.csv"), _read("cities.csv"))
+    pd.testing.assert_frame_equal(derived, shipped)
+
+
+def test_dissolved_units_table_and_groups():
+    """莱芜 (merged into 济南 2019) and 巢湖 (split 2011) on request, with groupings from province/successors."""
+    d = ch.units("city", include_dissolved=True).set_index("code")
+    assert len(d) == 339 and set(d.index[d["kind"] == "dissolved"]) == {"371200", "341400"}
+    assert d.loc["371200", ["name_zh", "name_en", "province_code", "region4", "agglomeration"]].tolist() == [
+        "莱芜市", "Laiwu", "370000", "East", "sdp"]
+    assert d.loc["341400", ["province_code", "region4", "hub", "agglomeration"]].tolist() == [
+        "340000", "Central", "demand", "yrd"]
+    assert len(ch.units("city")) == 337  # not by default
+    g = ch.add_groups(pd.DataFrame({"code": ["371200", "370100"]}), "city")
+    assert g["agglomeration"].tolist() == ["sdp", "sdp"] and g["province_code"].tolist() == ["370000"] * 2

@@ -29,8 +29,18 @@ Layouts
     monetary_fund, investment, credit, credit_investigation, digitization_level`` (Chinese headers such as
     总指数/覆盖广度 are understood too).
 
+``panel``
+    A table with a year column (``year``, ``年份``, ``年度``, ``时间`` ...) and one row per unit and year:
+    indicators as columns (``year, id, province, broadband_ports_10k, ...``), or ``indicator`` and ``value``
+    columns, or regions as columns (one indicator). The unit column is the one whose values all match units;
+    names are matched as of their row's year.
+
 ``layout="auto"`` picks ``nbs`` when a title line starts with ``数据库``, ``pku`` when a header holds the PKU
-index columns, else ``yearbook``.
+index columns, ``panel`` when a header has a year column with years below it, else ``yearbook``.
+
+Dissolved units that a file still reports (PKU-DFIIC keeps 莱芜 371200 to 2020, after its 2019 merger into
+济南) stay units of their own, with a note; :func:`units_table` gives the units table for the imported codes,
+dissolved and county-level units included, so that data and units always build together.
 
 Indicator codes: ``indicator="gdp"`` names the single indicator of a file; a mapping ``{"地区生产总值":
 "gdp", ...}`` picks and renames indicators of a multi-indicator file (keys match the header text with or
@@ -59,7 +69,7 @@ import pandas as pd
 from dcindex.data import decode_bytes, parse_number
 from dcindex.errors import InputError
 
-LAYOUTS = ("auto", "nbs", "yearbook", "pku")
+LAYOUTS = ("auto", "nbs", "yearbook", "pku", "panel")
 _MUNICIPALITY_CITIES = frozenset({"110100", "120100", "310100", "500100"})
 LEVELS = ("province", "city")
 OUTPUT_COLUMNS = ["unit", "year", "indicator", "value", "source"]
@@ -675,6 +685,11 @@ def _read_nbs(grid: _Grid, level: str, indicator, year: int | None, notes: list[
 # -------------------------------------------------------------------------------------- yearbook
 def _read_yearbook(grid: _Grid, level: str, indicator, year: int | None, notes: list[str]) -> pd.DataFrame:
     where = grid.where()
+    ph = _panel_header(grid)
+    if ph is not None:
+        raise InputError(f"the table has a year column ({_text(grid.cell(*ph))!r}, column {_col_letter(ph[1])}): it "
+                         f"is a panel with one row per unit and year, not a one-year yearbook sheet.", where=where,
+                         hint="use --layout panel (or --layout auto) and no --year.")
     nrows = len(grid.rows)
     # 1. the region column and the first data row: the first text cell that is a unit or a total row
     first, rcol = None, None
@@ -946,9 +961,202 @@ def _read_pku(grid: _Grid, level: str, indicator, notes: list[str]) -> pd.DataFr
     return coll.finish(notes, f"column '{_text(hdr[ucol])}'")
 
 
+# ----------------------------------------------------------------------------------------- panel
+#: Headers of a year column (compared with _norm).
+_YEAR_HEADERS = frozenset(["year", "years", "年份", "年度", "年", "时间", "统计年度", "数据年份", "yr", "time"])
+_INDICATOR_HEADERS = frozenset(["indicator", "indicators", "variable", "指标", "指标名称", "变量", "icode"])
+_REGION_HEADERS = frozenset([
+    "地区", "省份", "省", "省区", "省市", "省份名称", "地区名称", "城市", "城市名称", "市", "地级市", "地市", "region",
+    "province", "city", "prefecture", "unit", "ucode", "code", "id", "代码", "区划代码", "行政区划代码", "地区代码",
+    "城市代码", "省份代码", "adcode", "name", "名称"])
+_VALUE_HEADERS = frozenset(["value", "values", "数值", "值", "指标值", "取值"])
+
+
+def _panel_header(grid: _Grid) -> tuple[int, int] | None:
+    """(header row, year column) of a table with a year column (one row per unit and year), else None."""
+    for r, row in enumerate(grid.rows[:15]):
+        ycols = [c for c, v in enumerate(row) if v is not None and _norm(v) in _YEAR_HEADERS]
+        if not ycols or sum(v is not None for v in row) < 3:
+            continue
+        yc = ycols[0]
+        below = [grid.cell(x, yc) for x in range(r + 1, min(len(grid.rows), r + 12))
+                 if any(v is not None for v in grid.rows[x])][:5]
+        if below and all(_year_of(v) is not None for v in below):
+            return r, yc
+    return None
+
+
+def _read_panel(grid: _Grid, level: str, indicator, notes: list[str]) -> pd.DataFrame:
+    """A table with a year column: one row per unit and year (indicators as columns, or indicator + value
+    columns), or years as rows and regions as columns."""
+    where = grid.where()
+    h, ycol = _panel_header(grid)
+    hdr = grid.rows[h]
+    labels = {c: _text(v) for c, v in enumerate(hdr) if v is not None and c != ycol}
+    # data rows: until a footnote line or the end
+    rows, src_line = [], None
+    for r in range(h + 1, len(grid.rows)):
+        _, fv = _first_cell(grid.rows[r])
+        if fv is None:
+            continue
+        if isinstance(fv, str) and _FOOT_RE.match(fv):
+            foot, src_line = _footnotes(grid, r)
+            if foot:
+                notes.append(f"{where}: footnotes: " + " | ".join(foot))
+            break
+        rows.append(r)
+    if not rows:
+        raise InputError("the table has a year column but no data rows.", where=where, hint="check the file.")
+    for c in range(max(len(grid.rows[r]) for r in rows)):
+        if c != ycol and c not in labels and any(grid.cell(r, c) is not None for r in rows):
+            raise InputError(f"column {_col_letter(c)} holds values but has no heading.", where=where,
+                             hint="give every column a heading (unit, year, indicator names).")
+    years = {}
+    bad_years = []
+    for r in rows:
+        y = _year_of(grid.cell(r, ycol))
+        if y is None:
+            bad_years.append(f"{grid.ref(r, ycol)}: {_text(grid.cell(r, ycol))!r}")
+        years[r] = y
+    if bad_years:
+        raise InputError(f"{len(bad_years)} cell(s) of the year column {labels.get(ycol, _text(hdr[ycol]))!r} are "
+                         f"not years: " + "; ".join(bad_years[:20])
+                         + (f" and {len(bad_years) - 20} more" if len(bad_years) > 20 else "") + ".",
+                         where=where, hint="write years as 2023 or 2023年, one year per row.")
+    # which columns name units: every distinct value matches a unit of this level
+    sample = rows[:2000]
+
+    def cells(c: int) -> list[Any]:
+        return [grid.cell(r, c) for r in sample if grid.cell(r, c) is not None]
+
+    def looks_like_codes(c: int) -> bool:  # numeric GB/T 2260 codes (2, 4, 6, 9 or 12 digits)
+        vs = cells(c)
+        return bool(vs) and all(re.fullmatch(r"(?:\d{2}|\d{4}|\d{6}|\d{9}|\d{12})(?:\.0+)?", _text(v).strip())
+                                for v in vs)
+
+    def names_units(c: int) -> bool:
+        vals = list(dict.fromkeys(_region_text(v) for v in cells(c)))
+        vals = [v for v in vals if not _is_aggregate(v)]
+        if not vals or any(m is None for m in _try_match(vals[:5], level)):
+            return False
+        return all(m is not None for m in _try_match(vals[5:400], level))
+
+    text_cols = [c for c in labels if cells(c) and all(parse_number(v) is None for v in cells(c))]
+    unit_cols = [c for c in labels if (c in text_cols or looks_like_codes(c)) and names_units(c)]
+    text_cols += [c for c in unit_cols if c not in text_cols]
+    ind_col = next((c for c in text_cols if _norm(labels[c]) in _INDICATOR_HEADERS), None)
+    val_col = next((c for c in labels if _norm(labels[c]) in _VALUE_HEADERS), None)
+    single, mapping = _indicator_selector(indicator)
+    coll = _Collector(grid, level, src_line or "")
+    lab = (lambda r: f"line {r + 1}") if grid.kind == "csv" else (lambda r: f"row {r + 1}")
+    if not unit_cols:
+        # years as rows, regions as columns (a one-indicator table)?
+        region_cols = [c for c in labels if not _is_aggregate(_region_text(labels[c]))]
+        matched = _try_match([_region_text(labels[c]) for c in region_cols], level)
+        if region_cols and all(m is not None for m in matched):
+            if single is None:
+                raise InputError("the table has years as rows and regions as columns; name its indicator with "
+                                 "--indicator CODE.", where=where, hint="e.g. --indicator gdp.")
+            skipped = [labels[c] for c in labels if c not in region_cols]
+            if skipped:
+                notes.append(f"{where}: total/aggregate columns skipped: {', '.join(skipped)}.")
+            for r in rows:
+                for c in region_cols:
+                    coll.add(r, c, _region_text(labels[c]), f"column {labels[c]}", years[r], single,
+                             vintage=years[r])
+            return coll.finish(notes, "header row")
+        # a column headed like a region column whose names do not all match: match_units lists the others
+        named = [c for c in text_cols if _norm(labels[c]) in _REGION_HEADERS]
+        other = "city" if level == "province" else "province"
+
+        def share(c: int, lev: str) -> float:
+            vals = list(dict.fromkeys(_region_text(v) for v in cells(c)))[:200]
+            return sum(m is not None for m in _try_match(vals, lev)) / max(len(vals), 1)
+
+        wrong_level = [c for c in text_cols if share(c, other) > 0.5 and share(c, level) < 0.5]
+        if named and not wrong_level:
+            unit_cols = named[:1]
+        else:
+            raise InputError(f"the table has a year column ({labels.get(ycol, _text(hdr[ycol]))!r}, column "
+                             f"{_col_letter(ycol)}) but no column whose values are {level} names or codes "
+                             f"(columns: {', '.join(labels.values())}).", where=where,
+                             hint=(f"check --level: column {labels[wrong_level[0]]!r} holds {other} names. "
+                                   if wrong_level else "") + "Name the region column 地区, 省份, 城市 or region "
+                                  "(its names are then matched and those that match nothing listed).")
+    ucol = unit_cols[0]
+    # other unit columns (a code next to a name) must say the same unit on every row
+    def codes_of(c: int) -> list[str | None]:
+        names = [_region_text(grid.cell(r, c)) for r in rows]
+        distinct = list(dict.fromkeys(names))
+        m = dict(zip(distinct, _try_match(distinct, level)))
+        return [m[n] for n in names]
+
+    a = codes_of(ucol)
+    for c in unit_cols[1:]:
+        b = codes_of(c)
+        bad = [r for r, x, y in zip(rows, a, b) if x is not None and y is not None and x != y]
+        if bad:
+            raise InputError(f"columns {labels[ucol]!r} and {labels[c]!r} name different units on "
+                             f"{len(bad)} row(s): " + "; ".join(
+                                 f"{lab(r)}: {_text(grid.cell(r, ucol))!r} vs {_text(grid.cell(r, c))!r}"
+                                 for r in bad[:20]) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "") + ".",
+                             where=where, hint="fix the code or the name on those rows.")
+    label_cols = [c for c in text_cols if c not in (ucol, ind_col, val_col)]
+    if ind_col is not None and val_col is not None:
+        # tidy long: unit, year, indicator, value
+        inds = list(dict.fromkeys(_text(grid.cell(r, ind_col)) for r in rows if grid.cell(r, ind_col) is not None))
+        cols = [_Column(pos=i, label=n, names=[_squeeze(split_unit(n)[0]), n]) for i, n in enumerate(inds)]
+        chosen = _choose_indicators(cols, single, mapping, where, notes)
+        code_of = {inds[i]: code for i, code in chosen.items()}
+        for r in rows:
+            name = _text(grid.cell(r, ind_col))
+            if not name:
+                raise InputError(f"{grid.ref(r, ind_col)}: empty indicator name.", where=where,
+                                 hint="fill it in or delete the row.")
+            if name in code_of:
+                if _is_aggregate(_region_text(grid.cell(r, ucol))):
+                    continue
+                coll.add(r, val_col, _region_text(grid.cell(r, ucol)), lab(r), years[r], code_of[name],
+                         vintage=years[r])
+    else:
+        vcols = [c for c in labels if c not in text_cols and c != ucol]
+        if not vcols:
+            raise InputError("no indicator columns next to the unit and year columns.", where=where,
+                             hint="indicators go in columns with numbers (or in 'indicator' and 'value' columns).")
+        cols = []
+        for c in vcols:
+            nm, unit = split_unit(labels[c])
+            cols.append(_Column(pos=c, label=labels[c], names=[_squeeze(nm)], unit=unit))
+        chosen = _choose_indicators(cols, single, mapping, where, notes)
+        skipped_aggr = []
+        for r in rows:
+            region = _region_text(grid.cell(r, ucol))
+            if not region:
+                raise InputError(f"{grid.ref(r, ucol)}: empty {labels[ucol]!r}.", where=where,
+                                 hint="fill in the unit name/code or delete the row.")
+            if _is_aggregate(region):
+                skipped_aggr.append(region)
+                continue
+            for c in cols:
+                if c.pos in chosen:
+                    coll.add(r, c.pos, region, lab(r), years[r], chosen[c.pos], vintage=years[r])
+        if skipped_aggr:
+            notes.append(f"{where}: total/aggregate rows skipped: {', '.join(dict.fromkeys(skipped_aggr))}.")
+        units_ = {chosen[c.pos]: c.unit for c in cols if c.unit and c.pos in chosen}
+        if units_:
+            notes.append(f"{where}: units: " + "; ".join(f"{k} = {u}" for k, u in units_.items()))
+    if label_cols:
+        notes.append(f"{where}: label columns (names/codes, not values) skipped: "
+                     f"{'; '.join(labels[c] for c in label_cols)}.")
+    notes.append(f"{where}: panel layout: units from column {labels[ucol]!r}, years from column "
+                 f"{labels.get(ycol, _text(hdr[ycol]))!r} ({min(years.values())}-{max(years.values())}); each "
+                 f"unit name/code is read as of its row's year.")
+    return coll.finish(notes, f"column {labels[ucol]!r}")
+
+
 # -------------------------------------------------------------------------------------------- API
 def detect_layout(path: str | Path, sheet: str | int | None = None) -> str:
-    """'nbs', 'pku' or 'yearbook' for the (first) sheet of a file."""
+    """'nbs', 'pku', 'panel' or 'yearbook' for the (first) sheet of a file."""
     grids = _read_grids(Path(path), sheet)
     return _detect(grids[0])
 
@@ -958,6 +1166,8 @@ def _detect(grid: _Grid) -> str:
         return "nbs"
     if _pku_header(grid) is not None:
         return "pku"
+    if _panel_header(grid) is not None:
+        return "panel"
     return "yearbook"
 
 
@@ -990,9 +1200,20 @@ def read_official(path: str | Path, *, layout: str = "auto", level: str = "provi
             raise InputError("--year does not apply to PKU-DFIIC files (they have a year column).", where=str(p),
                              hint="drop --year.")
         df = _read_pku(grid, level, indicator, notes)
+    elif lay == "panel":
+        if _panel_header(grid) is None:
+            raise InputError("no header row with a year column (year, 年份, 年度 ...) whose cells below are years.",
+                             where=grid.where(), hint="check the file, or use --layout auto.")
+        if year is not None:
+            h, yc = _panel_header(grid)
+            raise InputError(f"--year does not apply: the table has a year column ({_text(grid.cell(h, yc))!r}, "
+                             f"column {_col_letter(yc)}) and is read as a panel of all its years.",
+                             where=grid.where(), hint="drop --year (select years after the import if needed).")
+        df = _read_panel(grid, level, indicator, notes)
     else:
         df = _read_yearbook(grid, level, indicator, year, notes)
     df = _check_duplicates(df, str(p))
+    notes += _dissolved_notes(df, level, lay)
     return ImportResult(data=df.sort_values(["indicator", "year", "unit"], kind="stable").reset_index(drop=True),
                         notes=notes, layout=lay)
 
@@ -1009,21 +1230,85 @@ def _pick_pku_sheet(grids: list[_Grid], level: str) -> _Grid:
     return cands[0]
 
 
-def _check_duplicates(df: pd.DataFrame, where: str) -> pd.DataFrame:
+def _check_duplicates(df: pd.DataFrame, where: str, one_file: bool = True) -> pd.DataFrame:
     key = ["unit", "year", "indicator"]
     dup = df.duplicated(key, keep=False)
     if dup.any():
-        d = df[dup].sort_values(key)
+        d = df[dup].sort_values(key, kind="stable")
+        groups = d.groupby(key, sort=False)
         items = []
-        for (u, y, i), g in d.groupby(key, sort=False):
-            items.append(f"{u} {y} {i}: " + " vs ".join(f"{v:g} ({s})" for v, s in zip(g["value"], g["source"])))
+        for (u, y, i), g in groups:
+            vals = [f"{v:g} ({s})" for v, s in zip(g["value"], g["source"])]
+            items.append(f"{u} {y} {i}: " + " vs ".join(vals[:3])
+                         + (f" and {len(vals) - 3} more" if len(vals) > 3 else ""))
             if len(items) >= 10:
                 break
-        raise InputError(f"{int(dup.sum())} values are given twice for the same unit, year and indicator: "
-                         + "; ".join(items) + ".", where=where,
-                         hint="two names of the same unit (e.g. an old and a new name), or overlapping files: "
-                              "keep one value per unit, year and indicator.")
+        n = groups.ngroups
+        more = f"; and {n - len(items)} more" if n > len(items) else ""
+        per_cell = int(groups.size().max())
+        hint = ("two names of the same unit (e.g. an old and a new name), or overlapping files: keep one value "
+                "per unit, year and indicator.")
+        if one_file and per_cell > 2:
+            hint = ("a unit appears on many rows for one year: if the table has a year column, import it without "
+                    "--year (it is read as a panel); otherwise " + hint)
+        raise InputError(f"{n} unit-year-indicator cell(s) are given twice or more ({int(dup.sum())} values): "
+                         + "; ".join(items) + more + ".", where=where, hint=hint)
     return df
+
+
+def _dissolved_notes(df: pd.DataFrame, level: str, layout: str | None) -> list[str]:
+    """A note per dissolved unit (莱芜 371200 ...) kept as a unit of its own, with the years it has data for."""
+    if level != "city" or df.empty:
+        return []
+    from dcindex.china import code_changes
+
+    cc = code_changes()
+    cc = cc[cc["change"].isin(["merged", "split"])].set_index("old_code")
+    out = []
+    for code in sorted(set(df["unit"]) & set(cc.index)):
+        r = cc.loc[code]
+        yrs = sorted(df.loc[df["unit"] == code, "year"].unique())
+        after = [y for y in yrs if y >= int(r["year"])]
+        succ = ", ".join(f"{c} {n}" for c, n in zip(r["new_code"].split(";"), r["new_name_zh"].split(";")))
+        why = "; PKU-DFIIC codes units by the 2018 list" if layout == "pku" else ""
+        out.append(f"{code} {r['old_name_zh']} was {r['change']} into {succ} in {r['year']}, but the file reports "
+                   f"it separately for {_year_span(yrs)}"
+                   + (f" ({len(after)} year(s) after the change: {_year_span(after)}{why})" if after else
+                      (f" ({why[2:]})" if why else ""))
+                   + f". It is kept as a unit of its own (kind 'dissolved' in the units table), next to {succ} "
+                     f"with the file's own values; for a panel of current units only, drop {code} or aggregate "
+                     f"it into the successor yourself.")
+    return out
+
+
+def _year_span(yrs: list[int]) -> str:
+    yrs = sorted(int(y) for y in yrs)
+    if yrs == list(range(yrs[0], yrs[-1] + 1)):
+        return f"{yrs[0]}-{yrs[-1]}" if len(yrs) > 1 else str(yrs[0])
+    return ", ".join(map(str, yrs))
+
+
+def units_table(codes: Iterable[str], level: str = "province") -> pd.DataFrame:
+    """The units table (code, names, groupings) for the unit codes of an import, as ``dcindex build`` reads it.
+
+    Every code gets a row: current units, province-administered county-level units (仙桃 ...) and dissolved
+    units that the data report separately (莱芜 371200, ``kind = "dissolved"``). Citation columns
+    (``*_source``) are left out."""
+    from dcindex.china import units as china_units
+
+    if level not in LEVELS:
+        raise InputError(f"unknown level {level!r}.", hint="use province or city.")
+    want = list(dict.fromkeys(str(c) for c in codes))
+    u = (china_units("city", include_county_level=True, include_dissolved=True) if level == "city"
+         else china_units("province"))
+    u = u[u["code"].isin(set(want))].copy()
+    missing = sorted(set(want) - set(u["code"]))
+    if missing:
+        raise InputError(f"{len(missing)} unit code(s) are not {level} codes of dcindex.china: "
+                         f"{', '.join(missing[:20])}" + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+                         + ".", hint=f"check --level ({level}) or write the units table yourself.")
+    u["region4"] = u["region4"].astype(str)
+    return u.drop(columns=[c for c in u.columns if c.endswith("_source")]).reset_index(drop=True)
 
 
 def import_files(paths: Iterable[str | Path], *, layout: str = "auto", level: str = "province",
@@ -1040,7 +1325,7 @@ def import_files(paths: Iterable[str | Path], *, layout: str = "auto", level: st
         notes += r.notes
         lays.append(r.layout)
     df = pd.concat(parts, ignore_index=True)
-    df = _check_duplicates(df, ", ".join(map(str, paths)))
+    df = _check_duplicates(df, ", ".join(map(str, paths)), one_file=False)
     df = df.sort_values(["indicator", "year", "unit"], kind="stable").reset_index(drop=True)
     return ImportResult(data=df, notes=notes, layout=lays[0] if len(set(lays)) == 1 else "mixed")
 

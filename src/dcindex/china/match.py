@@ -125,6 +125,15 @@ class _Index:
         self.keys: dict[str, set[str]] = defaultdict(set)
         self.dissolved: dict[str, tuple[str, int, str]] = {}  # old code -> (name, year, description)
         self.dissolved_keys: dict[str, str] = {}
+        # group codes 'xx9000' (4-digit 'xx90') of a province's directly administered county-level units
+        # (省直辖县级行政区划): not a unit, shared by its members (4290: 仙桃 潜江 天门 神农架)
+        self.groups: dict[str, list[str]] = defaultdict(list)
+        if level == "city":
+            for c in ref.loc[ref["kind"] == "county_pa", "code"]:
+                self.groups[c[:4] + "00"].append(c)
+        self.groups = {k: sorted(v) for k, v in self.groups.items()}
+        prov = units("province")
+        self.province_names = dict(zip(prov["code"].str[:2], prov["name_zh"]))
         cols = ["name_zh", "short_zh", "name_en", "name_en_full", "pinyin", "romanized_gbt2260", "aliases"]
         for row in ref.to_dict("records"):
             for col in cols:
@@ -160,6 +169,9 @@ class _Index:
                 return "ok", self.codes[ck]
             if ck in self.dissolved:
                 return self._dissolved(ck, year)
+            members = self.groups.get(ck)
+            if members:  # a group code: its only member, or ambiguous
+                return ("ok", members[0]) if len(members) == 1 else ("ambiguous", members)
             return "missing", None
         k = name_key(s)
         if k in ("zh:", "en:"):
@@ -274,9 +286,15 @@ def match_units(values: Iterable, level: str = "province", year=None, *, provinc
 
 
 def _rows(pos: list[int], index: pd.Index) -> str:
-    labels = [str(index[p]) for p in pos[:3]]
-    more = f" and {len(pos) - 3} more" if len(pos) > 3 else ""
-    return f"row{'s' if len(pos) > 1 else ''} {', '.join(labels)}{more}"
+    """'rows 1, 7' for index labels; 'line 6, line 9 and 2 more' for labels that say what they are ('line 6',
+    'row 6', 'column X', as the importer passes them).
+
+    Each label once: the importer passes one label per cell, so a line would otherwise repeat once per value."""
+    labels = list(dict.fromkeys(str(index[p]) for p in pos))
+    shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+    if all(lab.startswith(("line ", "row ", "column ")) for lab in labels):
+        return shown
+    return f"row{'s' if len(labels) > 1 else ''} {shown}"
 
 
 def _match_error(problems, level, idx: _Index, index, where) -> InputError:
@@ -289,12 +307,26 @@ def _match_error(problems, level, idx: _Index, index, where) -> InputError:
                      + ("; Hong Kong, Macao and Taiwan are not in the mainland tables" if level == "province" else
                         "; at level='city' give prefecture-level units (province codes and districts are not cities)"))
     if problems["ambiguous"]:
-        items = []
+        items, by_name, by_group = [], False, False
         for (text, cands), p in problems["ambiguous"].items():
-            opts = ", ".join(f"{c} {idx.names.get(c, '')} ({idx.province_of.get(c, '')[:2]})" for c in cands)
-            items.append(f"{text!r} could be {opts} ({_rows(p, index)})")
+            group = code_key(text, level)
+            if group is not None:  # a group code of county-level units, e.g. '4290'
+                by_group = True
+                opts = ", ".join(f"{c} {idx.names.get(c, '')}" for c in cands[:6])
+                more = f" and {len(cands) - 6} more" if len(cands) > 6 else ""
+                prov = idx.province_names.get(group[:2], group[:2])
+                items.append(f"{text!r} is the group code {group} (省直辖县级行政区划 of {prov}) shared by "
+                             f"{len(cands)} county-level units: {opts}{more} ({_rows(p, index)})")
+            else:
+                by_name = True
+                opts = ", ".join(f"{c} {idx.names.get(c, '')} ({idx.province_of.get(c, '')[:2]})" for c in cands)
+                items.append(f"{text!r} could be {opts} ({_rows(p, index)})")
         parts.append(f"{len(items)} value(s) are ambiguous: " + "; ".join(items) + ".")
-        hints.append("pass province= (one province name or code per value), or use the Chinese name or the code")
+        if by_name:
+            hints.append("pass province= (one province name or code per value), or use the Chinese name or the code")
+        if by_group:
+            hints.append("give the 6-digit code or the name of the county-level unit (a code ending in 90 or 9000 "
+                         "groups all directly administered county-level units of a province)")
     if problems["dissolved"]:
         items = [f"{text!r}: {desc} ({_rows(p, index)})" for (text, desc), p in problems["dissolved"].items()]
         parts.append(f"{len(items)} value(s) name dissolved units: " + "; ".join(items) + ".")

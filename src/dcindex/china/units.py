@@ -75,15 +75,16 @@ def _provinces() -> pd.DataFrame:
 def primary_agglomeration(memberships: pd.DataFrame, cities: pd.DataFrame) -> pd.Series:
     """One agglomeration per city, for cities in several (e.g. 邯郸 in 京津冀 and 中原).
 
-    Rule: (1) an agglomeration whose home provinces include the city's province; then (2) full before
-    partial coverage; then (3) the earlier plan. ``fringe`` memberships (the plan covers some counties but
-    not the prefecture's seat) are not counted.
+    Rule: (1) an agglomeration whose core provinces (``core_provinces``: the province(s) the plan is centred
+    on, e.g. only Henan for 中原 although its members reach into Hebei, Shanxi, Anhui and Shandong) include
+    the city's province; then (2) full before partial coverage; then (3) the earlier plan. ``fringe``
+    memberships (the plan covers some counties but not the prefecture's seat) are not counted.
     """
     ua = _read("agglomerations.csv").set_index("id")
     m = memberships[memberships["coverage"] != "fringe"].merge(
         cities[["code", "province_code"]], on="code", how="left")
-    home = m["agglomeration"].map(ua["home_provinces"])
-    m["_home"] = [p[:2] in h.split(";") for p, h in zip(m["province_code"], home)]
+    core = m["agglomeration"].map(ua["core_provinces"])
+    m["_home"] = [p[:2] in h.split(";") for p, h in zip(m["province_code"], core)]
     m["_full"] = m["coverage"] == "full"
     m["_year"] = m["agglomeration"].map(ua["year"]).astype(int)
     m = m.sort_values(["code", "_home", "_full", "_year"], ascending=[True, False, False, True], kind="stable")
@@ -108,11 +109,44 @@ def _cities() -> pd.DataFrame:
     return c
 
 
-def units(level: str = "province", *, include_county_level: bool = False) -> pd.DataFrame:
+@lru_cache(maxsize=None)
+def _dissolved_cities() -> pd.DataFrame:
+    """Rows for the prefecture-level units dissolved since 2007 (莱芜 2019, 巢湖 2011), ``kind = "dissolved"``.
+
+    Data vintaged before the change (and files such as PKU-DFIIC that keep the 2018 list) report them as
+    units of their own. Groupings come from their province; the agglomeration and data-centre cluster are
+    those their successors share (莱芜: 山东半岛 like 济南), else empty.
+    """
+    cur = _cities().set_index("code")
+    rows = []
+    for r in _read("city_code_changes.csv").to_dict("records"):
+        if r["change"] not in ("merged", "split"):
+            continue
+        succ = r["new_code"].split(";")
+        name = r["old_name_zh"]
+        row = {"code": r["old_code"], "name_zh": name, "short_zh": name[:-1] if name.endswith("市") else name,
+               "name_en": r["old_name_en"], "name_en_full": f"{r['old_name_en']} City",
+               "pinyin": r["old_name_en"], "aliases": "", "province_code": r["old_code"][:2] + "0000",
+               "kind": "dissolved"}
+        for col in ("region4", "north_south", "hub", "province_zh"):
+            row[col] = cur.loc[succ[0], col]
+        for col in ("agglomeration", "agglomeration_zh", "dc_cluster", "dc_hub_node"):
+            vals = {cur.loc[x, col] for x in succ}
+            row[col] = vals.pop() if len(vals) == 1 else ""
+        rows.append(row)
+    d = pd.DataFrame(rows, columns=list(_cities().columns))
+    d["region4"] = pd.Categorical(d["region4"].astype(str), categories=list(REGION4_ORDER))
+    return d
+
+
+def units(level: str = "province", *, include_county_level: bool = False,
+          include_dissolved: bool = False) -> pd.DataFrame:
     """The reference table for ``level`` ("province" or "city"), a fresh copy.
 
     ``level="city"`` returns the 337 prefecture-level units; ``include_county_level=True`` adds the 31
-    province-administered county-level units (济源, 仙桃, Hainan's counties, Xinjiang's XPCC cities).
+    province-administered county-level units (济源, 仙桃, Hainan's counties, Xinjiang's XPCC cities);
+    ``include_dissolved=True`` adds the dissolved prefecture-level units (莱芜 371200, merged into 济南 in
+    2019; 巢湖 341400, split in 2011) with ``kind = "dissolved"``, for data that report them separately.
     """
     check_level(level)
     if level == "province":
@@ -120,11 +154,18 @@ def units(level: str = "province", *, include_county_level: bool = False) -> pd.
     c = _cities()
     if not include_county_level:
         c = c[c["kind"] != "county_pa"]
+    if include_dissolved:
+        c = pd.concat([c, _dissolved_cities()], ignore_index=True)
+        c["region4"] = pd.Categorical(c["region4"].astype(str), categories=list(REGION4_ORDER))
     return c.reset_index(drop=True).copy()
 
 
 def agglomerations() -> pd.DataFrame:
-    """The 19 national urban agglomerations (城市群) with their defining plan, issuer and year."""
+    """The 19 national urban agglomerations (城市群) with their defining plan, issuer and year.
+
+    ``home_provinces``: every province with a member city (full or partial coverage), derived from
+    :func:`agglomeration_members` by ``scripts/build_china_units.py``; ``core_provinces``: the province(s)
+    the plan is centred on (hand-curated), used to choose a city's primary agglomeration."""
     return _read("agglomerations.csv").copy()
 
 
@@ -159,7 +200,8 @@ def add_groups(df: pd.DataFrame, level: str = "province", *, code_column: str = 
 
     ``code_column`` must hold codes (use :func:`dcindex.china.match_units` first if it holds names).
     Provinces get region4, north_south, hub (with _zh labels) and hub_node; cities get their province,
-    region4, north_south, hub, the primary agglomeration, the data-centre cluster and its hub node, and with
+    region4, north_south, hub, the primary agglomeration, the data-centre cluster and its hub node (dissolved
+    units such as 莱芜 371200 too, see :func:`units`), and with
     ``all_agglomerations=True`` one boolean ``ua_<id>`` column per agglomeration (full or partial coverage).
     Existing columns of the same name are never overwritten: identical ones are left as they are, differing
     ones raise an error naming them.
@@ -168,7 +210,7 @@ def add_groups(df: pd.DataFrame, level: str = "province", *, code_column: str = 
     if code_column not in df.columns:
         raise InputError(f"Column {code_column!r} is not in the table (columns: {', '.join(map(str, df.columns))}).",
                          hint="Pass code_column= naming the column with GB/T 2260 codes.")
-    ref = units(level, include_county_level=True).set_index("code")
+    ref = units(level, include_county_level=True, include_dissolved=True).set_index("code")
     cols = list(columns) if columns is not None else list(PROVINCE_GROUPS if level == "province" else CITY_GROUPS)
     unknown_cols = [c for c in cols if c not in ref.columns]
     if unknown_cols:

@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output CSV: unit, year, indicator, value, source."),
         layout: str = typer.Option("auto", "--layout",
                                    help="nbs (data.stats.gov.cn export), yearbook (regions as rows), pku "
-                                        "(PKU-DFIIC workbook), or auto."),
+                                        "(PKU-DFIIC workbook), panel (a year column: one row per unit and "
+                                        "year), or auto."),
         level: str = typer.Option("province", "--level", help="province or city."),
         indicator: Optional[List[str]] = typer.Option(
             None, "--indicator", "-i",
@@ -36,15 +37,15 @@ def register(app: typer.Typer) -> None:
         ind = parse_indicator_options(indicator)
         res = import_files(files, layout=layout, level=level, indicator=ind, year=year, sheet=sheet)
         d = res.data
-        write_csv(out, d)
+        u = None
         if units_out is not None:
-            from dcindex.china import units as china_units
+            from dcindex.importer import units_table
 
-            u = china_units(level)
-            u = u[u["code"].isin(set(d["unit"]))].copy()
-            u["region4"] = u["region4"].astype(str)
-            drop = [c for c in u.columns if c.endswith("_source")]
-            write_csv(units_out, u.drop(columns=drop))
+            # every unit of the data, including county-level and dissolved units (a pair `dcindex build` reads)
+            u = units_table(d["unit"], level)
+        write_csv(out, d)
+        if u is not None:
+            write_csv(units_out, u)
         console.print(f"Imported [bold]{len(d)}[/] values ({res.layout} layout): {d['unit'].nunique()} units, "
                       f"years {d['year'].min()}-{d['year'].max()}, indicators: "
                       f"{', '.join(sorted(d['indicator'].unique()))}", highlight=False)
