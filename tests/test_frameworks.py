@@ -127,3 +127,26 @@ def test_bundled_example_units_are_the_china_table_and_indicators_say_what_they_
     d = pd.read_csv(p["data"], dtype={"unit": str})
     assert (d.groupby("indicator")["unit"].nunique() == 31).all()
     assert d["source"].str.contains("http").all()  # every value carries its citation
+
+
+def test_ipv4_exclusion_and_registrant_address_facts(shared_data):
+    """The figures the province YAML gives for excluding IPv4 and keeping domain names/websites are right."""
+    raw = yaml.safe_load(framework_path("province").read_text(encoding="utf-8"))["notes"]
+    assert "registrant_address" in raw and "decisive" in raw["excluded_columns"]
+    p = pd.read_csv(shared_data / "cn-province-digital-panel" / "panel.csv", dtype={"id": str})
+    ip = p.pivot(index="year", columns="id", values="ipv4_addresses_10k")
+    assert ip.loc[[2015, 2016]].isna().all().all()  # missing for every province
+    assert ip.loc[2013].isna().sum() == 1 and np.isnan(ip.loc[2013, "110000"])  # Beijing missing in 2013
+    others = ip.drop(columns="110000").sum(axis=1) / 100  # million
+    assert round(others[2013]) == 182 and round(others[2014]) == 216
+    late = ip.loc[2017:2023]
+    assert (late.sum(axis=1) / 100).between(308, 313).all()
+    assert (late["110000"] / late.sum(axis=1)).round(3).eq(0.280).all()  # frozen at 28.0 %
+    pop = ch.units("province").set_index("code")["population_2020"]
+    assert abs(pop["110000"] / pop.sum() * 100 - 1.5) < 0.1  # "about 1.5 % of the population"
+    for col, lo, hi in (("domain_names_10k", 0.09, 0.22), ("websites_10k", 0.10, 0.155)):
+        s = p.pivot(index="year", columns="id", values=col)
+        assert s.notna().all().all() and s.shape == (11, 31)  # complete
+        share = s["110000"] / s.sum(axis=1)
+        assert share.min() >= lo and share.max() <= hi, (col, share.min(), share.max())
+        assert s.sum(axis=1).nunique() == 11  # varies over time
