@@ -36,7 +36,7 @@ def load(path):
 
 
 def example():
-    """Build the bundled example (official 2022 statistics for the 31 provinces)."""
+    """Build the bundled example (2022 statistics for the 31 provinces, each value cited)."""
     from dcindex.run import example as _ex
 
     return _ex()

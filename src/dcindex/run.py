@@ -1,6 +1,6 @@
 """The main job (`dcindex run`): build, print the ranking, analyse the regional pattern, write everything.
 
-With no data it runs the bundled example (official 2022 statistics for the 31 provinces, shipped with
+With no data it runs the bundled example (2022 statistics for the 31 provinces from official releases and, for income, a secondary compilation of NBS figures; shipped with
 their citations in ``dcindex/data/example``).
 """
 from __future__ import annotations
@@ -62,8 +62,9 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         fw = framework or meta or ex["framework"]
         units = units or ex["units"]
         recipe = recipe or ex["recipe"]
-        con.print("[bold]Running the bundled example[/] (official 2022 statistics for the 31 provinces, "
-                  "with citations; see dcindex/data/example/SOURCE.md)")
+        con.print("[bold]Running the bundled example[/] (2022 statistics for the 31 provinces: CNIPA patent and "
+                  "trademark tables, census population, income from a secondary compilation of NBS figures; every "
+                  "value cited, see dcindex/data/example/SOURCE.md)")
     else:
         from dcindex.cli.build import _shipped
 
