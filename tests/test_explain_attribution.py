@@ -292,6 +292,28 @@ def test_undefined_games_are_explained():
         r.scores_array[1, 1, -1] - r.scores_array[0, 1, -1], abs=1e-9)
 
 
+def test_too_few_permutations_is_an_argument_error_not_an_aggregation_failure():
+    """QA: --samples 0 was re-worded by the game context into 'the recipe cannot aggregate ...'."""
+    r = simple_build(N=6, seed=1, recipe={"aggregate": {"method": "geometric"},
+                                          "normalise": {"method": "minmax", "low": 1, "high": 100}})
+    for bad in (0, 1, -3, 2.5):
+        for call in (lambda: explain.attribute(r, "u1", 2016, 2018, n_permutations=bad, exact_max=2),
+                     lambda: explain.compare_units(r, "u1", "u2", n_permutations=bad, exact_max=2),
+                     lambda: explain.overview(r, n_permutations=bad, exact_max=2)):
+            with pytest.raises(InputError, match="at least 2") as ei:
+                call()
+            assert "cannot aggregate" not in str(ei.value) and "--samples" in str(ei.value)
+    # validated up front even when the exact enumeration would not sample
+    with pytest.raises(InputError, match="at least 2"):
+        explain.attribute(r, "u1", 2016, 2018, n_permutations=0)
+    from dcindex.explain.shapley_values import shapley
+
+    with pytest.raises(InputError, match="at least 2"):
+        shapley(lambda m: m.sum(axis=1).astype(float), 4, exact_max=2, n_permutations=1)
+    att = explain.attribute(r, "u1", 2016, 2018, n_permutations=2, exact_max=2)
+    assert att.indicators["contribution"].sum() == pytest.approx(att.change, abs=1e-9)
+
+
 def test_overview_of_every_unit(tmp_path):
     r = simple_build(N=9, seed=5, recipe={"aggregate": {"method": "harmonic"},
                                           "normalise": {"method": "minmax", "low": 1, "high": 100}})

@@ -114,3 +114,65 @@ def test_errors_exit_2(dirs, capsys):
     assert run(["whatif", dirs / "new", "--change", "a=+1%"]) == 2
     assert run(["target", dirs / "gp", "--unit", "u1", "--bound", "a=5"]) == 2
     assert "LOW:HIGH" in capsys.readouterr().err
+
+
+def test_samples_validated_up_front(dirs, capsys):
+    """QA: --samples 0 / -3 gave 'the recipe cannot aggregate ...' (an argument error re-worded as a method
+    failure)."""
+    for bad in ("0", "-3", "1"):
+        assert run(["explain", dirs / "new", "--unit", "u1", "--samples", bad]) == 2
+        err = capsys.readouterr().err
+        assert "at least 2" in err and "--samples" in err and "cannot aggregate" not in err
+        assert "Traceback" not in err
+    assert run(["explain", dirs / "missing", "--samples", "0"]) == 2  # checked before the folder is read
+    assert "at least 2" in capsys.readouterr().err
+    assert run(["explain", dirs / "new", "--unit", "u1", "--samples", "2"]) == 0
+
+
+def test_whatif_negative_values_refused_or_clipped(dirs, tmp_path, capsys):
+    assert run(["whatif", dirs / "new", "--change", "a=-150%", "--unit", "u1"]) == 2
+    err = capsys.readouterr().err
+    assert "negative" in err and "--clip-negative" in err
+    assert run(["whatif", dirs / "new", "--change", "a=-150%", "--unit", "u1", "--clip-negative",
+                "--out", tmp_path / "w"]) == 0
+    assert "clipped to 0" in capsys.readouterr().out
+    ap = pd.read_csv(tmp_path / "w" / "whatif_applied.csv")
+    assert ap["after"].iloc[0] == 0 and bool(ap["clipped"].iloc[0])
+
+
+def test_group_target_on_the_command_line(dirs, tmp_path, capsys):
+    assert run(["target", dirs / "gp", "--group", "grp=A", "--reference", "grp=B", "--close-gap", "0.5",
+                "--out", tmp_path / "g"]) == 0
+    out = capsys.readouterr().out
+    assert "Group target" in out and "verified by rebuilding" in out
+    plan = json.loads((tmp_path / "g" / "target.json").read_text())
+    assert plan["status"] == "reached" and plan["gap_after"] <= plan["gap_before"] - 0.5 + 1e-9
+    r = load_result(dirs / "gp")
+    ch = pd.read_csv(tmp_path / "g" / "target_plan.csv", dtype={"unit": str})
+    assert set(ch.loc[ch["change"] != 0, "unit"]) <= set(r.units.index[r.units["grp"] == "A"])
+    assert run(["target", dirs / "gp", "--group", "u1,u2", "--score", "99", "--max-change", "1"]) == 1
+    assert "unreachable" in capsys.readouterr().out
+    assert run(["target", dirs / "gp", "--group", "grp=A", "--unit", "u1", "--score", "3"]) == 2
+    assert run(["target", dirs / "gp", "--group", "grp=A", "--close-gap", "1"]) == 2
+    assert "reference" in capsys.readouterr().err
+
+
+def test_chinese_short_names_on_the_command_line(tmp_path, capsys):
+    import dcindex
+    from dcindex.data import Panel
+
+    from test_explain_fixtures import framework
+
+    fw = framework([[("a", 1, 1.0)], [("b", 1, 1.0)]])
+    codes = ["110000", "310000", "510000", "520000"]
+    units = pd.DataFrame({"name": ["北京市", "上海市", "四川省", "贵州省"]},
+                         index=pd.Index(codes, name="unit"))
+    X = np.random.default_rng(1).uniform(1, 10, (2, 4, 2))
+    dcindex.build(Panel(units=units, years=[2022, 2023], indicators=["a", "b"], values=X), fw).to_dir(tmp_path / "cn")
+    for name in ("四川", "Sichuan", "四川省", "510000"):
+        assert run(["profile", tmp_path / "cn", "--unit", name]) == 0
+        assert "Profile of 四川省 (510000)" in capsys.readouterr().out
+    assert run(["explain", tmp_path / "cn", "--unit", "贵州", "--vs", "Beijing"]) == 0
+    capsys.readouterr()
+    assert run(["profile", tmp_path / "cn", "--unit", "四州"]) == 2
+    assert "close matches" in capsys.readouterr().err

@@ -122,3 +122,95 @@ def test_align_panel_reorders_columns():
     rev = Panel(units=p.units, years=p.years, indicators=p.indicators[::-1], values=p.values[..., ::-1].copy())
     al = align_panel(rev, r.framework)
     assert al.indicators == r.framework.indicators and np.array_equal(al.values, p.values)
+
+
+# ------------------------------------------------------------------ year sets: value revision vs reference set
+POOLED = {"normalise": {"method": "minmax", "scope": "pooled"}}
+
+
+def _two_vintages(seed=5, T_old=2, T_new=3, revise_by=0.0, N=7):
+    rng = np.random.default_rng(seed)
+    fw = framework([[("a", 1, 1.0), ("b", -1, 1.0)], [("c", 1, 2.0)]])
+    X = rng.uniform(1, 10, (T_new, N, 3))
+    V = X.copy()
+    V[:T_old] *= 1 + revise_by * rng.uniform(-1, 1, V[:T_old].shape)
+    return fw, X[:T_old], V
+
+
+def test_added_year_under_pooled_scope_is_a_reference_set_change_not_a_data_revision():
+    """QA: with pooled normalisation a newly added year moved every unit's 'data revision' although no value of the
+    common years changed. That effect is now its own part; value_revision is exactly 0."""
+    fw, Xo, Xn = _two_vintages()
+    old = dcindex.build(panel(fw, Xo), fw, POOLED)  # 2016-2017
+    new = dcindex.build(panel(fw, Xn), fw, POOLED)  # 2016-2018, same values for 2016-2017
+    ec = explain.compare_editions(old, new)  # old 2017 -> new 2018
+    t = ec.table
+    assert ec.years_added == [2018] and ec.year_split
+    assert (t["data_revision"].abs() > 1e-6).any()  # the added year moves the pooled min/max
+    np.testing.assert_allclose(t["value_revision"], 0.0, atol=1e-12)
+    np.testing.assert_allclose(t["reference_set_change"], t["data_revision"], atol=1e-12)
+    np.testing.assert_allclose(t["data_revision"] + t["method_change"] + t["real_change"], t["change"], atol=1e-10)
+    # the reference-set change is the new edition's 2017 score minus the old one (same method, same 2017 values)
+    j = new.node_index("IDX")
+    np.testing.assert_allclose(t["reference_set_change"], new.scores_array[1, :, j] - old.scores_array[1, :, j],
+                               atol=1e-12)
+    s = ec.summary()
+    assert "adds 2018" in s and "reference_set_change" in s and "normalise scope: pooled" in s
+    wf = ec.waterfall("u0")
+    assert list(wf["code"]) == ["start", "value_revision", "reference_set_change", "method_change", "real_change",
+                                "end"]
+    assert wf["cumulative"].iloc[-2] == pytest.approx(t.set_index("unit").loc["u0", "new_score"])
+
+
+def test_added_year_without_pooling_changes_nothing_in_the_common_years():
+    fw, Xo, Xn = _two_vintages(seed=6)
+    old = dcindex.build(panel(fw, Xo), fw)  # per-year min-max
+    new = dcindex.build(panel(fw, Xn), fw)
+    t = explain.compare_editions(old, new).table
+    np.testing.assert_allclose(t[["data_revision", "value_revision", "reference_set_change"]], 0.0, atol=1e-12)
+
+
+def test_revised_values_added_year_and_new_method_split_by_hand():
+    """Revised values, one added year and a method change, 3-factor Shapley path (start and end in both vintages):
+    value_revision is the data player's Shapley value in the game where old/new data are replaced by the
+    common-years vintages B/A; reference_set_change is the rest of the data part."""
+    fw, Xo, Xn = _two_vintages(seed=7, T_old=3, T_new=4, revise_by=0.05)
+    old = dcindex.build(panel(fw, Xo), fw, POOLED)  # 2016-2018
+    rc_new = {"normalise": {"method": "zscore", "scope": "pooled"}}
+    new = dcindex.build(panel(fw, Xn), fw, rc_new)  # 2016-2019
+    ec = explain.compare_editions(old, new, start=2017, end=2018)
+    t = ec.table.set_index("unit")
+    assert (t["path"] == "Shapley over data, method and time").all()
+    A = panel(fw, Xn[:3])  # new values, common years
+    B = panel(fw, Xo)  # old values, common years (= the old data)
+    builds = {("A", 0): dcindex.build(A, fw, POOLED), ("A", 1): dcindex.build(A, fw, rc_new),
+              ("B", 0): old, ("B", 1): dcindex.build(B, fw, rc_new)}
+    w = {0: 1 / 3, 1: 1 / 6, 2: 1 / 3}
+    for u in ("u0", "u3"):
+        n = old.unit_codes.index(u)
+        val = sum(w[m + tt] * (builds[("A", m)].scores_array[1 + tt, n, -1]
+                               - builds[("B", m)].scores_array[1 + tt, n, -1]) for m in (0, 1) for tt in (0, 1))
+        assert t.loc[u, "value_revision"] == pytest.approx(val, abs=1e-10)
+    np.testing.assert_allclose(t["value_revision"] + t["reference_set_change"], t["data_revision"], atol=1e-12)
+    np.testing.assert_allclose(t["data_revision"] + t["method_change"] + t["real_change"], t["change"], atol=1e-10)
+    assert np.abs(t["reference_set_change"]).max() > 1e-6
+
+
+def test_new_indicator_and_added_year_split_the_merged_revision():
+    rng = np.random.default_rng(8)
+    fw_old = framework([[("a", 1, 1.0), ("b", 1, 1.0)], [("c", 1, 1.0)]])
+    fw_new = framework([[("a", 1, 1.0), ("b", 1, 1.0)], [("c", 1, 1.0), ("z", 1, 1.0)]])
+    X = rng.uniform(1, 10, (3, 6, 4))
+    old = dcindex.build(panel(fw_old, X[:2, :, :3]), fw_old, POOLED)
+    new = dcindex.build(panel(fw_new, X), fw_new, POOLED)
+    ec = explain.compare_editions(old, new)
+    t = ec.table
+    assert t["data_revision"].isna().all() and ec.year_split
+    # reference set: new data with and without 2018 (new method) at 2017; the old vintage has no extra years
+    A = dcindex.build(panel(fw_new, X[:2]), fw_new, POOLED)
+    np.testing.assert_allclose(t["reference_set_change"], new.scores_array[1, :, -1] - A.scores_array[1, :, -1],
+                               atol=1e-12)
+    np.testing.assert_allclose(t["revision"] + t["real_change"], t["change"], atol=1e-10)
+    wf = ec.waterfall("u1")
+    assert "reference_set_change" in set(wf["code"])
+    assert wf["cumulative"].iloc[-2] == pytest.approx(t.set_index("unit").loc["u1", "new_score"])

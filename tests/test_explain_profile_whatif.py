@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dcindex import explain
 from dcindex.errors import InputError
-from dcindex.explain.profiles import QUADRANTS
 from dcindex.explain.scenarios import parse_change
 
 from test_explain_fixtures import random_builds, simple_build
@@ -43,15 +43,44 @@ def test_profile_against_direct_computation(tmp_path):
         assert rad.loc[c, "score"] == col[4] and rad.loc[c, "mean"] == pytest.approx(col.mean())
         grp = r.units["grp"].to_numpy()
         assert rad.loc[c, "group_mean"] == pytest.approx(col[grp == grp[4]].mean())
-    # quadrant: level vs change since the first year, split at the medians
+    # quadrant: the pattern analysis' definition (dcindex.pattern.quadrants), first year to the profile year
+    from dcindex.pattern import quadrants
+
+    table = pd.DataFrame(r.scores_array[:, :, j].T, index=r.unit_codes, columns=r.years)
+    want = quadrants(table, start=r.years[0], end=2018).set_index("unit")
     q = p.quadrant.set_index("unit")
-    lvl = r.scores_array[t, :, j]
-    gr = lvl - r.scores_array[0, :, j]
-    hi_l, hi_g = lvl[4] >= np.median(lvl), gr[4] >= np.median(gr)
-    assert p.quadrant_label == QUADRANTS[(hi_l, hi_g)]
-    assert q.loc["u4", "growth"] == pytest.approx(gr[4])
+    assert p.quadrant_label == want.loc["u4", "quadrant"]
+    assert q.loc["u4", "growth"] == pytest.approx(want.loc["u4", "growth"])
+    assert q.loc["u4", "is_unit"] and q["is_unit"].sum() == 1
     out = p.to_dir(tmp_path / "prof")
     assert (out / "strengths.csv").is_file() and (out / "radar.csv").is_file() and "Profile of" in p.summary()
+
+
+def test_profile_quadrant_agrees_with_the_pattern_analysis_for_every_unit():
+    """One definition of the score x growth quadrant: profile == pattern for every unit (QA: 四川 was 'falling
+    behind' in the pattern analysis but 'leading and accelerating' in its profile). The pattern side is the call
+    pattern.analyse makes: quadrants(as_panel(result).values, growth=...)."""
+    import inspect
+
+    from dcindex.pattern import as_panel, quadrants
+
+    r = simple_build(T=5, N=15, seed=11, nan_frac=0.05,
+                     recipe={"impute": {"method": "linear", "edges": "nearest"}})
+    table = as_panel(r).values
+    has_growth = "growth" in inspect.signature(quadrants).parameters
+    for growth in (None, "change", "cagr") if has_growth else (None,):
+        want = quadrants(table, **({} if growth is None else {"growth": growth})).set_index("unit")["quadrant"]
+        assert len(want) == 15 and want.nunique() >= 3
+        got = {u: explain.profile(r, u, growth=growth).quadrant_label for u in r.unit_codes}
+        assert got == want.to_dict(), growth
+    # a pillar and another period: the same function with the same thresholds
+    w2 = quadrants(as_panel(r, node="P2").values, start=2017, end=2019).set_index("unit")["quadrant"]
+    for u in r.unit_codes:
+        assert explain.profile(r, u, 2019, "P2", since=2017).quadrant_label == w2[u]
+    with pytest.raises(InputError, match="not before the profile year"):
+        explain.profile(r, "u1", 2017, since=2018)
+    with pytest.raises(InputError, match="growth"):
+        explain.profile(r, "u1", growth="nope")
 
 
 def test_profile_errors():
@@ -143,3 +172,82 @@ def test_whatif_errors():
         explain.whatif(r, {"a": "+1%"}, units=["u1"], by="grp", reference="Q")
     with pytest.raises(InputError, match="no changes"):
         explain.whatif(r, {})
+
+
+# ------------------------------------------------------------------------ what-if: non-negative data
+def test_whatif_refuses_or_clips_values_made_negative():
+    """QA: patent_grants -150% was accepted and rebuilt with a negative count."""
+    r = simple_build(N=9, seed=2)  # all raw values in [1, 10]
+    with pytest.raises(InputError, match="negative") as ei:
+        explain.whatif(r, {"a": "-150%"}, units=["u1"])
+    assert "u1 2018" in str(ei.value) and "clip" in str(ei.value)
+    for spec in ("-20", {"set": -1}, {"mult": -1}):
+        with pytest.raises(InputError, match="negative"):
+            explain.whatif(r, {"c": spec}, where={"grp": "A"})
+    with pytest.warns(UserWarning, match="clipped to 0"):
+        w = explain.whatif(r, {"a": "-150%", "c": "-5%"}, units=["u1", "u2"], negative="clip")
+    ap = w.applied.set_index(["unit", "indicator"])
+    assert ap.loc[("u1", "a"), "after"] == 0 and ap.loc[("u1", "a"), "clipped"]
+    assert not ap.loc[("u1", "c"), "clipped"] and ap.loc[("u1", "c"), "after"] > 0
+    assert any("clipped to 0" in n for n in w.notes) and "clipped to 0" in w.summary()
+    V = r.panel.values.copy()
+    V[-1, [1, 2], 0] = 0.0
+    V[-1, [1, 2], 2] *= 0.95
+    manual = r.rebuild(data=r.panel.with_values(V))
+    assert np.array_equal(manual.scores_array, w.after.scores_array, equal_nan=True)
+    # -100 % is allowed (0 is a possible value); indicators with negative data accept negative results
+    assert explain.whatif(r, {"a": "-100%"}, units=["u1"]).applied["after"].iloc[0] == 0
+    V = r.panel.values.copy()
+    V[0, 0, 1] = -3.0
+    r2 = r.rebuild(data=r.panel.with_values(V))
+    w2 = explain.whatif(r2, {"b": "-20"}, units=["u1"])
+    assert w2.applied["after"].iloc[0] < 0 and not w2.notes
+    with pytest.raises(InputError, match="negative='nope'"):
+        explain.whatif(r, {"a": "+1%"}, units=["u1"], negative="nope")
+
+
+# ------------------------------------------------------------------------------------ unit names
+def _chinese_result():
+    import dcindex
+    from dcindex.data import Panel
+
+    from test_explain_fixtures import framework
+
+    fw = framework([[("a", 1, 1.0)], [("b", 1, 1.0)]])
+    codes = ["110000", "310000", "510000", "520000", "440000"]
+    units = pd.DataFrame({"name": ["北京市", "上海市", "四川省", "贵州省", "广东省"]},
+                         index=pd.Index(codes, name="unit"))
+    X = np.random.default_rng(0).uniform(1, 10, (2, 5, 2))
+    return dcindex.build(Panel(units=units, years=[2022, 2023], indicators=["a", "b"], values=X), fw)
+
+
+def test_units_by_short_chinese_pinyin_and_english_names():
+    """QA: --unit 四川 was rejected although 四川省, Sichuan and 510000 worked."""
+    r = _chinese_result()
+    for name in ("四川", "四川省", "Sichuan", "sichuan", "SICHUAN", "510000", 510000, "Sichuan Province",
+                 " 四川 "):
+        assert explain.profile(r, name).unit == "510000", name
+    assert explain.change(r, "贵州", 2022, 2023)["contribution"].sum() == pytest.approx(
+        r.scores_array[1, 3, -1] - r.scores_array[0, 3, -1], abs=1e-12)
+    cu = explain.compare_units(r, "Beijing", "上海", 2023)
+    assert (cu.unit, cu.other) == ("110000", "310000")
+    w = explain.whatif(r, {"a": "+10%"}, units=["四川", "Guangdong"])
+    assert set(w.selected) == {"510000", "440000"}
+    with pytest.raises(InputError, match="city 510100") as ei:  # a city in a province result
+        explain.profile(r, "成都")
+    assert "not one of them" in str(ei.value)
+    with pytest.raises(InputError, match="close matches: .*510000 四川省"):
+        explain.profile(r, "四州")
+    with pytest.raises(InputError, match="close matches: 510000 四川省"):
+        explain.profile(r, "Sichaun")
+    with pytest.raises(InputError, match="not in this result"):
+        explain.profile(r, "重庆")  # a province that is not in the result
+
+
+def test_units_by_own_names_and_close_matches():
+    r = simple_build(N=6)
+    assert explain.profile(r, "unit 3").unit == "u3"  # names: case-insensitive
+    with pytest.raises(InputError, match="close matches: u3 Unit 3"):
+        explain.profile(r, "Unti 3")
+    with pytest.raises(InputError, match="no unit has a similar code or name"):
+        explain.profile(r, "zzzzzz")

@@ -87,6 +87,21 @@ def test_whatif_western_supply_hubs_and_profile(data):
     assert np.array_equal(zero.after.scores_array, r.scores_array, equal_nan=True)
     p = explain.profile(r, "510000", 2023, by="region4")
     assert p.n_units == 31 and len(p.peers) == 5 and p.quadrant_label
+    assert explain.profile(r, "四川", 2023).unit == "510000"  # short Chinese name (dcindex.china.match_units)
+    with pytest.raises(dcindex.errors.InputError, match="negative"):
+        explain.whatif(r, {"patent_grants": "-150%"}, units=["510000"])
+
+
+def test_profile_quadrants_equal_the_pattern_analysis_for_all_provinces(data):
+    """QA: 四川 was 'falling behind' in the pattern analysis and 'leading and accelerating' in its profile."""
+    df, units = data
+    r = dcindex.build(df, _framework(), None, units=units)
+    pat = dcindex.pattern.analyse(r, by="region4", B=9, permutations=9, markov_permutations=9, lisa=False,
+                                  spatial_models=())
+    want = pat["quadrants"].set_index("unit")["quadrant"]
+    assert len(want) == 31
+    got = {u: explain.profile(r, u).quadrant_label for u in r.unit_codes}
+    assert got == want.to_dict()
 
 
 def test_linear_target_on_real_goalposts(data):

@@ -204,3 +204,102 @@ def test_heuristic_matches_the_lp_on_a_linear_index():
         assert lp.status == hz.status == "reached"
         assert lp.total_cost <= hz.total_cost + 1e-6
         assert hz.total_cost <= lp.total_cost * 1.01 + 1e-6
+
+
+# ------------------------------------------------------------------------------------------ group targets
+def apply_group_plan(res, plan):
+    """Independent check: write every (unit, indicator) row's new raw value into the data and rebuild."""
+    V = res.panel.values.copy()
+    t = res.years.index(plan.year)
+    for _, r in plan.changes.iterrows():
+        V[t, res.unit_codes.index(r["unit"]), res.framework.indicators.index(r["indicator"])] = r["new"]
+    return res.rebuild(data=res.panel.with_values(V))
+
+
+def group_gap(res, t, j, group, reference):
+    S = res.scores_array[t, :, j]
+    gi = [res.unit_codes.index(u) for u in group]
+    ri = [res.unit_codes.index(u) for u in reference]
+    return S[ri].mean() - S[gi].mean()
+
+
+def test_group_gap_lp_is_least_cost_and_verified_by_rebuilding():
+    r = simple_build(N=9, seed=1, goalposts=True, recipe=GP)
+    t, j = 2, r.node_index("IDX")
+    plan = explain.target(r, group="grp=A", reference="grp=B", close_gap=1.0, max_change=60)
+    assert plan.linear and plan.status == "reached" and "linear programme" in plan.method
+    A = [u for u in r.unit_codes if r.units.loc[u, "grp"] == "A"]
+    B = [u for u in r.unit_codes if r.units.loc[u, "grp"] == "B"]
+    assert plan.group == A and plan.reference == B
+    g0 = group_gap(r, t, j, A, B)
+    after = apply_group_plan(r, plan)
+    assert np.array_equal(after.scores_array, plan.after.scores_array, equal_nan=True)
+    assert group_gap(after, t, j, A, B) <= g0 - 1.0 + 1e-9
+    assert plan.gap_after == pytest.approx(group_gap(after, t, j, A, B), abs=1e-12)
+    # least cost: the gain of each (unit, indicator) on the gap measured by rebuilding, then the greedy optimum
+    ch = plan.changes
+    gains = []
+    for _, row in ch.iterrows():
+        V = r.panel.values.copy()
+        k = r.framework.indicators.index(row["indicator"])
+        V[t, r.unit_codes.index(row["unit"]), k] += row["direction"] * 0.25
+        gains.append((g0 - group_gap(r.rebuild(data=r.panel.with_values(V)), t, j, A, B)) / 0.25)
+    gains = np.array(gains)
+    best = greedy_min_cost(gains, ch["cost_per_unit"].to_numpy(), ch["max_improvement"].to_numpy(), 1.0)
+    assert plan.total_cost == pytest.approx(best, rel=1e-6)
+    # only group members change, and no value beyond its bound
+    assert set(ch.loc[ch["change"] != 0, "unit"]) <= set(A)
+    assert (ch["change"].abs() <= ch["max_improvement"] + 1e-9).all()
+    s = plan.summary()
+    assert "Group target" in s and "gap" in s and "reached" in s
+
+
+def test_group_mean_score_heuristic_under_relative_methods(tmp_path):
+    r = simple_build(N=8, seed=6, recipe={"normalise": {"method": "minmax", "low": 1, "high": 100}})
+    t, j = 2, r.node_index("IDX")
+    grp = ["u1", "u4", "u7"]
+    m0 = r.scores_array[t, [1, 4, 7], j].mean()
+    plan = explain.target(r, group=grp, score=m0 + 4, max_change=200)
+    assert not plan.linear and "heuristic" in plan.method
+    after = apply_group_plan(r, plan)
+    if plan.status == "reached":
+        assert after.scores_array[t, [1, 4, 7], j].mean() >= m0 + 4 - 1e-9 and plan.verified
+    else:
+        assert plan.status == "unreachable"
+    out = plan.to_dir(tmp_path / "g")
+    assert (out / "target_plan.csv").is_file() and (out / "target_units.csv").is_file()
+
+
+def test_group_gap_to_all_units_counts_members_in_both_means():
+    r = simple_build(N=9, seed=3, goalposts=True, recipe=GP)
+    t, j = 2, r.node_index("IDX")
+    S = r.scores_array[t, :, j]
+    low = [r.unit_codes[i] for i in np.argsort(S)[:3]]
+    plan = explain.target(r, group=low, reference="all", gap=S.mean() - S[np.argsort(S)[:3]].mean() - 0.5)
+    assert plan.linear and plan.status == "reached" and any("both" in x for x in plan.notes)
+    after = apply_group_plan(r, plan)
+    Sa = after.scores_array[t, :, j]
+    gi = [r.unit_codes.index(u) for u in low]
+    assert Sa.mean() - Sa[gi].mean() <= S.mean() - S[gi].mean() - 0.5 + 1e-9
+
+
+def test_group_target_unreachable_and_errors():
+    r = simple_build(N=9, seed=2, goalposts=True, recipe=GP)
+    bad = explain.target(r, group="grp=C", score=99.0, max_change=5)
+    assert bad.status == "unreachable" and not bad.reached and any("unreachable" in x for x in bad.notes)
+    met = explain.target(r, group="grp=A", reference="grp=B", gap=1e6)
+    assert met.status == "already met" and met.total_cost == 0 and met.after is r
+    with pytest.raises(InputError, match="no rank target"):
+        explain.target(r, group="grp=A", rank=1)
+    with pytest.raises(InputError, match="needs a reference"):
+        explain.target(r, group="grp=A", close_gap=1)
+    with pytest.raises(InputError, match="exactly one group target"):
+        explain.target(r, group="grp=A", reference="grp=B")
+    with pytest.raises(InputError, match="not both"):
+        explain.target(r, "u1", group="grp=A", score=3)
+    with pytest.raises(InputError, match="must be positive"):
+        explain.target(r, group="grp=A", reference="grp=B", close_gap=0)
+    with pytest.raises(InputError, match="targets of a group"):
+        explain.target(r, "u1", gap=1)
+    with pytest.raises(InputError, match="no unit has grp"):
+        explain.target(r, group="grp=Z", score=1)

@@ -59,7 +59,9 @@ def register(app: typer.Typer) -> None:
     def explain_cmd(
         result_dir: Path = typer.Argument(..., help="Result folder (from dcindex build/run); with --compare: the "
                                                     "NEW edition."),
-        unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Unit code (e.g. 510000) or exact name."),
+        unit: Optional[str] = typer.Option(None, "--unit", "-u",
+                                           help="Unit code (e.g. 510000) or name (四川省, 四川, Sichuan for Chinese "
+                                                "codes)."),
         start: Optional[int] = typer.Option(None, "--from", help="Start year (default: first year; with --compare: "
                                                                  "the old edition's year, default its last)."),
         end: Optional[int] = typer.Option(None, "--to", help="End year (default: last year; with --compare: the new "
@@ -73,14 +75,16 @@ def register(app: typer.Typer) -> None:
         ranks: bool = typer.Option(True, "--ranks/--no-ranks", help="Also list units passed / passed by."),
         method: str = typer.Option("auto", "--method", help=f"Attribution method: {_METHODS}."),
         samples: int = typer.Option(1000, "--samples",
-                                    help="Permutations for sampled Shapley values (> 12 indicators)."),
+                                    help="Permutations for sampled Shapley values (> 12 indicators); at least 2."),
         seed: int = typer.Option(0, "--seed", help="Seed for sampled Shapley values."),
         top: int = typer.Option(10, "--top", help="Rows to print."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write tables (CSV), JSON and summary here."),
     ) -> None:
         """Why scores changed (all units, or --unit), why a unit beats another (--vs), what editions changed."""
         from dcindex import explain as ex
+        from dcindex.explain.shapley_values import check_sampling
 
+        check_sampling(samples)  # before any work: a bad --samples is an argument error, not a method failure
         res = _load(result_dir)
         if compare is not None:
             old = _load(compare)
@@ -140,12 +144,16 @@ def register(app: typer.Typer) -> None:
                                                                     "strength/weakness (default max(2, N/6))."),
         by: Optional[str] = typer.Option(None, "--by", help="Group column of the units table (group means)."),
         since: Optional[int] = typer.Option(None, "--since", help="Base year of the growth axis (default: first)."),
+        growth: Optional[str] = typer.Option(None, "--growth",
+                                             help="Growth measure of the quadrant, as in 'dcindex pattern --growth' "
+                                                  "(change | cagr; default: the pattern analysis' default)."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write tables, JSON and summary here."),
     ) -> None:
         """Strengths and weaknesses, nearest peers, radar-ready pillar scores and the score x growth quadrant."""
         from dcindex import explain as ex
 
-        pr = ex.profile(_load(result_dir), unit, year, node, peers=peers, margin=margin, by=by, since=since)
+        pr = ex.profile(_load(result_dir), unit, year, node, peers=peers, margin=margin, by=by, since=since,
+                        growth=growth)
         _print(pr.summary())
         if out is not None:
             pr.to_dir(out)
@@ -165,6 +173,9 @@ def register(app: typer.Typer) -> None:
         by: Optional[str] = typer.Option(None, "--by", help="Group column for group means and gaps."),
         reference: Optional[str] = typer.Option(None, "--reference", help="Reference group for gaps "
                                                                           "(default: the top group)."),
+        clip_negative: bool = typer.Option(False, "--clip-negative",
+                                           help="Set values a change makes negative to 0 (with a warning) instead "
+                                                "of refusing, for indicators whose data are all >= 0."),
         top: int = typer.Option(15, "--top", help="Rows to print."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write tables, JSON and summary here."),
     ) -> None:
@@ -175,9 +186,17 @@ def register(app: typer.Typer) -> None:
             raise InputError("no units selected.", hint="pass --unit CODE (repeatable) or --where COLUMN=VALUE; "
                                                         "use --where with a column all units share to change all.")
         years = None if year is None else ("all" if year.lower() == "all" else int(_num(year, "--year")))
-        w = ex.whatif(_load(result_dir), change, units=unit or None, where=where, years=years, node=node, by=by,
-                      reference=reference)
+        import warnings
+
+        res = _load(result_dir)
+        with warnings.catch_warnings(record=True) as caught:  # clipping is reported in the summary's notes
+            warnings.simplefilter("always", UserWarning)
+            w = ex.whatif(res, change, units=unit or None, where=where, years=years, node=node, by=by,
+                          reference=reference, negative="clip" if clip_negative else "error")
         _print(w.summary(top=top))
+        for c in caught:
+            if not any(str(c.message) in n for n in w.notes):
+                console.print(f"[yellow]warning:[/] {c.message}", highlight=False)
         if out is not None:
             w.to_dir(out)
             console.print(f"Wrote {out}", highlight=False)
@@ -185,9 +204,20 @@ def register(app: typer.Typer) -> None:
     @app.command("target")
     def target_cmd(
         result_dir: Path = typer.Argument(..., help="Result folder (from dcindex build/run)."),
-        unit: str = typer.Option(..., "--unit", "-u", help="Unit code or exact name."),
-        rank: Optional[int] = typer.Option(None, "--rank", help="Target rank (1 = top)."),
-        score: Optional[float] = typer.Option(None, "--score", help="Target score."),
+        unit: Optional[str] = typer.Option(None, "--unit", "-u", help="Unit code or name."),
+        group: Optional[str] = typer.Option(None, "--group", "-g",
+                                            help="A group instead of one unit: units filter COLUMN=V1,V2[;COLUMN=V] "
+                                                 "(e.g. 'hub=supply;region4=West') or comma-separated unit codes."),
+        reference: Optional[str] = typer.Option(None, "--reference",
+                                                help="Reference group for --gap/--close-gap (same syntax as --group, "
+                                                     "or 'all')."),
+        rank: Optional[int] = typer.Option(None, "--rank", help="Target rank (1 = top; one unit)."),
+        score: Optional[float] = typer.Option(None, "--score", help="Target score (with --group: the group's mean)."),
+        gap: Optional[float] = typer.Option(None, "--gap", help="With --group: largest acceptable gap (reference "
+                                                                "mean - group mean)."),
+        close_gap: Optional[float] = typer.Option(None, "--close-gap",
+                                                  help="With --group: shrink the gap to the reference mean by this "
+                                                       "many points."),
         year: Optional[int] = typer.Option(None, "--year", help="Year (default: the last)."),
         node: Optional[str] = typer.Option(None, "--node", "-n", help="Node (default: the index)."),
         only: Optional[str] = typer.Option(None, "--only", help="Comma-separated indicators that may change."),
@@ -201,7 +231,8 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("auto", "--method", help="auto | lp | heuristic."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the plan, JSON and summary here."),
     ) -> None:
-        """Least-cost indicator improvements lifting a unit to --rank K or --score S (verified by rebuilding)."""
+        """Least-cost indicator improvements lifting a unit to --rank K or --score S, or a --group to a mean score or
+        closer to a --reference group (verified by rebuilding)."""
         from dcindex import explain as ex
 
         bounds = {}
@@ -220,7 +251,12 @@ def register(app: typer.Typer) -> None:
             else:
                 mc = _num(item, "--max-change")
         costs = {k: _num(v, "--cost") for k, v in _pairs(cost, "--cost", "patent_grants=2").items()}
-        plan = ex.target(_load(result_dir), unit, rank=rank, score=score, year=year, node=node, indicators=_csv(only),
+        if (unit is None) == (group is None):
+            raise InputError("give either --unit or --group.",
+                             hint="--unit 510000 --rank 10 for one unit; --group 'hub=supply;region4=West' "
+                                  "--reference region4=East --close-gap 5 for a group.")
+        plan = ex.target(_load(result_dir), unit, rank=rank, score=score, group=group, reference=reference, gap=gap,
+                         close_gap=close_gap, year=year, node=node, indicators=_csv(only),
                          fixed=_csv(fix), bounds=bounds or None, max_change=mc, costs=costs or None,
                          cost_unit=cost_unit, method=method)
         _print(plan.summary())

@@ -12,8 +12,9 @@ Attribution (all parts add up exactly to the difference they explain; definition
 * :func:`shapley`: the Shapley-value engine (exact up to 12 players, seeded sampling with standard errors).
 
 Planning: :func:`profile` (strengths, weaknesses, peers, radar, quadrant), :func:`whatif` (change raw values,
-rebuild, compare), :func:`target` (least-cost improvements to reach a rank or a score; LP with HiGHS when the
-index is linear in the raw values, a verified heuristic otherwise).
+rebuild, compare), :func:`target` (least-cost improvements to reach a rank or a score, or for a group a mean score
+or a smaller gap to another group; LP with HiGHS when the index is linear in the raw values, a verified heuristic
+otherwise).
 """
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ from dcindex.explain.editions import EditionComparison, compare_editions
 from dcindex.explain.overview import Overview, overview
 from dcindex.explain.profiles import Profile, profile
 from dcindex.explain.shapley_values import ShapleyValues, shapley
-from dcindex.explain.targets import TargetPlan, target
+from dcindex.explain.targets import GroupTargetPlan, TargetPlan, group_target, target
 from dcindex.explain.scenarios import Change, WhatIf, parse_change, whatif
 
 __all__ = [
     "Attribution", "RankChange", "EditionComparison", "Overview", "Profile", "ShapleyValues", "TargetPlan",
-    "WhatIf", "Change", "attribute", "change", "change_all", "overview", "compare_units", "rank_change",
-    "compare_editions", "profile", "shapley", "target", "whatif", "parse_change",
+    "GroupTargetPlan", "WhatIf", "Change", "attribute", "change", "change_all", "overview", "compare_units",
+    "rank_change", "compare_editions", "profile", "shapley", "target", "group_target", "whatif", "parse_change",
 ]

@@ -2,6 +2,8 @@
 normalisation drift."""
 from __future__ import annotations
 
+import re
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import pandas as pd
 from dcindex import aggregate as agg_mod
 from dcindex import normalise as norm_mod
 from dcindex import weight as weight_mod
-from dcindex.errors import InputError, MethodError
+from dcindex.errors import DcindexError, InputError, MethodError
 
 DATA_DRIVEN = ("entropy", "critic", "pca")
 FIXED_WEIGHTS = ("meta", "equal", "ahp")
@@ -34,25 +36,127 @@ def as_result(obj: Any):
                      hint="pass the object returned by dcindex.build(...) or the path of a result folder.")
 
 
+_CN_CODE6 = re.compile(r"^\d{6}$")
+_NAME_COLUMNS = ("name", "name_zh", "name_en", "short_zh", "name_en_full", "pinyin")
+
+
+def _key(x: Any) -> str:
+    s = unicodedata.normalize("NFKC", str(x)).strip()
+    if s.endswith(".0") and s[:-2].isdigit():
+        s = s[:-2]
+    return s
+
+
 def resolve_unit(result, unit: Any) -> tuple[int, str]:
-    """(position, code) of a unit given by code (str or int) or by its exact name."""
-    codes = result.unit_codes
-    key = str(unit).strip()
-    if key.endswith(".0") and key[:-2].isdigit():
-        key = key[:-2]
+    """(position, code) of a unit given by code, by a name in the units table, or -- when the units are Chinese
+    administrative codes -- by any name :func:`dcindex.china.match_units` knows (short names such as 四川,
+    pinyin, English). InputError listing close matches otherwise."""
+    codes = list(result.unit_codes)
+    key = _key(unit)
     if key in codes:
         return codes.index(key), key
     u = result.units
-    for col in ("name", "name_zh", "name_en"):
-        if col in u.columns:
-            hit = [c for c, v in zip(u.index, u[col]) if isinstance(v, str) and v.strip() == key]
-            if len(hit) == 1:
-                return codes.index(hit[0]), hit[0]
-    close = [c for c in codes if key in c or c in key][:5]
+    cols = [c for c in _NAME_COLUMNS if c in u.columns]
+    names: dict[str, set[str]] = {}
+    for col in cols:
+        for c, v in zip(u.index, u[col]):
+            if isinstance(v, str) and v.strip():
+                names.setdefault(_key(v).casefold(), set()).add(str(c))
+    hit = names.get(key.casefold(), set())
+    if len(hit) == 1:
+        code = next(iter(hit))
+        return codes.index(code), code
+    if len(hit) > 1:
+        raise InputError(f"unit '{unit}' is ambiguous in this result: it names {', '.join(sorted(hit))}.",
+                         hint="give the unit code instead.")
+    gb, level = _match_chinese(codes, key)
+    if gb is not None and gb in codes:
+        return codes.index(gb), gb
+    close = _close_units(result, key, names)
+    extra = ""
+    if gb:
+        gname = _reference_names(level).get(gb, [""])[0]
+        extra = f"; '{unit}' is the {level} {gb} {gname} in GB/T 2260, which is not one of them"
     raise InputError(
-        f"unit '{unit}' is not in this result ({len(codes)} units, e.g. {', '.join(codes[:6])}).",
-        hint="give a unit code as in units.csv (e.g. 510000) or its exact name"
-             + (f"; similar codes: {', '.join(close)}" if close else "") + ".")
+        f"unit '{unit}' is not in this result ({len(codes)} units, e.g. {', '.join(codes[:6])}){extra}.",
+        hint="give a unit code as in units.csv (e.g. " + (codes[0] if codes else "510000") + ") or a name of the "
+             "units table" + ("; for Chinese codes also a short, pinyin or English name (四川, Sichuan)"
+                              if _chinese_codes(codes) else "")
+             + (f"; close matches: {', '.join(close)}" if close else "; no unit has a similar code or name") + ".")
+
+
+def _chinese_codes(codes: list[str]) -> bool:
+    return bool(codes) and all(_CN_CODE6.match(c) for c in codes)
+
+
+def _levels(codes: list[str]) -> list[str]:
+    return ["province", "city"] if all(c.endswith("0000") for c in codes) else ["city", "province"]
+
+
+def _match_chinese(codes: list[str], key: str) -> tuple[str | None, str | None]:
+    """(GB/T 2260 code, level) of ``key`` via dcindex.china.match_units when the result's units are Chinese codes:
+    the result's own level first, then the other (to say '成都 is a city' in a province result)."""
+    if not key or not _chinese_codes(codes):
+        return None, None
+    try:
+        from dcindex.china import match_units
+    except ImportError:  # pragma: no cover - the china capability is part of the package
+        return None, None
+    for level in _levels(codes):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                got = match_units([key], level)
+        except DcindexError:  # no match or ambiguous at this level
+            continue
+        code = got.iloc[0]
+        if isinstance(code, str) and code:
+            return code, level
+    return None, None
+
+
+def _reference_names(level: str | None) -> dict[str, list[str]]:
+    """code -> [Chinese name, short name, English name, pinyin] from dcindex.china's reference table."""
+    if level is None:
+        return {}
+    try:
+        from dcindex.china import units as cn_units
+
+        ref = cn_units(level)
+    except Exception:  # noqa: BLE001 - only used to enrich messages
+        return {}
+    cols = [c for c in ("name_zh", "short_zh", "name_en", "pinyin") if c in ref.columns]
+    return {str(r["code"]): [str(r[c]) for c in cols if isinstance(r[c], str) and r[c]]
+            for r in ref.to_dict("records")}
+
+
+def _close_units(result, key: str, names: dict[str, set[str]], n: int = 6) -> list[str]:
+    """'code name' of the units whose code or name is close to ``key`` (substring, then difflib similarity);
+    for Chinese codes the reference table's short, English and pinyin names count too."""
+    import difflib
+
+    codes = list(result.unit_codes)
+    pool: dict[str, set[str]] = {c.casefold(): {c} for c in codes}
+    for nm, cs in names.items():
+        pool.setdefault(nm, set()).update(cs)
+    if _chinese_codes(codes):
+        have = set(codes)
+        for c, nms in _reference_names(_levels(codes)[0]).items():
+            if c in have:
+                for nm in nms:
+                    pool.setdefault(_key(nm).casefold(), set()).add(c)
+    k = key.casefold()
+    out: list[str] = []
+    for nm, cs in pool.items():
+        if k and len(nm) > 1 and (k in nm or nm in k):
+            out += sorted(cs)
+    ratio = {nm: difflib.SequenceMatcher(None, k, nm).ratio() for nm in pool}
+    best = max(ratio.values(), default=0.0)
+    for nm in sorted(ratio, key=lambda x: -ratio[x]):  # the best similarity and those nearly as good
+        if ratio[nm] >= max(0.5, best - 0.15):
+            out += sorted(pool[nm])
+    out = list(dict.fromkeys(out))[:n]
+    return [f"{c} {unit_name(result, c)}" if unit_name(result, c) != c else c for c in out]
 
 
 def resolve_year(result, year: Any, what: str = "year", default: str = "last") -> int:

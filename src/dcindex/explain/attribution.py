@@ -41,7 +41,6 @@ antithetic permutation sampling beyond (efficiency still exact; standard errors 
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,7 @@ from dcindex.explain._base import (
     unit_name,
 )
 from dcindex.explain._results import text_table, write_outputs
-from dcindex.explain.shapley_values import EXACT_MAX, ShapleyValues, shapley
+from dcindex.explain.shapley_values import EXACT_MAX, ShapleyValues, check_sampling, shapley
 
 METHODS = ("auto", "closed", "shapley")
 
@@ -273,9 +272,8 @@ def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_
         worlds = np.where(masks[:, None, :], Xe[None], Xs[None])
         return ev.evaluate(worlds, s)
 
-    with _in_game("mixes of the start- and end-year values"):
-        sh = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
-                     chunk=_chunk(len(rows), len(inds)))
+    sh = shapley(_in_game(value_fn, "mixes of the start- and end-year values"), len(inds), exact_max=exact_max,
+                 n_permutations=n_permutations, seed=seed, chunk=_chunk(len(rows), len(inds)))
     j = result.node_index(node)
     tol = score_tol(result.scores_array[..., j])
     internal_check(np.allclose(sh.v_empty, result.scores_array[s, rows, j], atol=tol, rtol=0, equal_nan=True)
@@ -294,18 +292,24 @@ def _time_contributions(result, node: str, s: int, e: int, method: str, seed, n_
                     sh.description + "; game: all units' indicators in the coalition at end-year values", sh)
 
 
-@contextmanager
-def _in_game(what: str):
-    """Aggregation errors raised on counterfactual data get the context of the game."""
-    try:
-        yield
-    except MethodError as exc:
-        raise MethodError(
-            f"the Shapley attribution evaluates the index on {what}, and on some of them the recipe cannot "
-            f"aggregate: {exc.message.rstrip('.')}.",
-            hint="this happens when a method that gives zero scores (TOPSIS, min-max from 0) feeds geometric or "
-                 "harmonic aggregation; use positive normalised ranges (e.g. minmax low: 1) or explain a node "
-                 "below it.") from None
+def _in_game(value_fn, what: str):
+    """``value_fn`` whose aggregation errors on counterfactual data get the context of the game.
+
+    Only errors raised while the recipe aggregates a mixed data set are re-worded; argument errors (e.g. too few
+    permutations) are raised before any evaluation and pass through unchanged."""
+
+    def wrapped(masks):
+        try:
+            return value_fn(masks)
+        except MethodError as exc:
+            raise MethodError(
+                f"the Shapley attribution evaluates the index on {what}, and on some of them the recipe cannot "
+                f"aggregate: {exc.message.rstrip('.')}.",
+                hint="this happens when a method that gives zero scores (TOPSIS, min-max from 0) feeds geometric or "
+                     "harmonic aggregation; use positive normalised ranges (e.g. minmax low: 1) or explain a node "
+                     "below it.") from None
+
+    return wrapped
 
 
 def _require_defined(result, values: np.ndarray, node: str, inds: list[str], a, b, code: str) -> None:
@@ -390,6 +394,7 @@ def attribute(result, unit, start, end, node=None, *, method: str = "auto", seed
     ``shapley``. Shapley values are exact up to ``exact_max`` indicators, sampled (``n_permutations``,
     ``seed``) beyond.
     """
+    check_sampling(n_permutations, exact_max)
     result = as_result(result)
     n, code = resolve_unit(result, unit)
     s = resolve_year(result, start, "start year", default="first")
@@ -523,6 +528,7 @@ def compare_units(result, a, b, year=None, node=None, *, method: str = "auto", s
                   n_permutations: int = 1000, exact_max: int = EXACT_MAX) -> Attribution:
     """Why ``a`` scores above (or below) ``b`` at ``node`` in ``year``: contributions to ``S_a - S_b`` per
     indicator and pillar. ``end_score`` is a's score, ``start_score`` b's (the waterfall runs from b to a)."""
+    check_sampling(n_permutations, exact_max)
     result = as_result(result)
     na, ca = resolve_unit(result, a)
     nb, cb = resolve_unit(result, b)
@@ -560,9 +566,8 @@ def compare_units(result, a, b, year=None, node=None, *, method: str = "auto", s
             W[:, ib, :] = np.where(masks, ra[None], rb[None])
             return ev.evaluate(W, t)[:, ib]
 
-        with _in_game("exchanges of the two units' values"):
-            shap = shapley(value_fn, len(inds), exact_max=exact_max, n_permutations=n_permutations, seed=seed,
-                           chunk=_chunk(len(result.unit_codes), len(inds)))
+        shap = shapley(_in_game(value_fn, "exchanges of the two units' values"), len(inds), exact_max=exact_max,
+                       n_permutations=n_permutations, seed=seed, chunk=_chunk(len(result.unit_codes), len(inds)))
         _require_defined(result, shap.values, node, inds, (t, na, ca), (t, nb, cb), ca)
         tol = score_tol(result.scores_array[..., j])
         internal_check(abs(shap.v_empty - Sb) <= tol and abs(shap.v_full - Sa) <= tol * 10,
@@ -655,6 +660,7 @@ def rank_change(result, unit, start, end, node=None, *, top: int = 3, method: st
                 seed: int | None = 0, n_permutations: int = 1000, exact_max: int = EXACT_MAX) -> RankChange:
     """Units that ``unit`` passed (above it in ``start``, below in ``end``) or was passed by, with the gap change
     of each pair split per indicator (the difference of the two units' contributions, so it adds up exactly)."""
+    check_sampling(n_permutations, exact_max)
     result = as_result(result)
     n, code = resolve_unit(result, unit)
     s = resolve_year(result, start, "start year", default="first")
@@ -701,6 +707,7 @@ def rank_change(result, unit, start, end, node=None, *, top: int = 3, method: st
 def change_all(result, start, end, node=None, *, method: str = "auto", seed: int | None = 0,
                n_permutations: int = 1000, exact_max: int = EXACT_MAX) -> pd.DataFrame:
     """Contributions for every unit at once: long table ``unit, indicator, group, contribution, se``."""
+    check_sampling(n_permutations, exact_max)
     result = as_result(result)
     s = resolve_year(result, start, "start year", default="first")
     e = resolve_year(result, end, "end year", default="last")

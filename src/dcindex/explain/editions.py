@@ -11,7 +11,15 @@ The value of a combination is the unit's score in a build of that data with that
 so besides the two editions two cross builds are made: new data with the old method and old data with the new
 method. The three parts are the Shapley values of this three-player game (each is the average of its effect
 over the 6 orders of applying the changes), so ``data_revision + method_change + real_change`` equals the
-published change exactly. Fallbacks, recorded per unit in ``path``:
+published change exactly.
+
+When the two data vintages have different years, statistics over several years (pooled normalisation, weights
+or treatment; linear imputation) let the added or removed years change the scores of the years both have.
+``data_revision`` is then split into ``value_revision`` (the data factor's Shapley value in the same game with
+the vintages replaced by their restrictions to the common years: revised values only) and
+``reference_set_change`` (the rest: the effect of the changed year set), adding up exactly. With data and
+method merged, ``reference_set_change = (v(new) - v(A, new method)) + (v(B, old method) - v(old))`` with A, B
+the new/old data restricted to the common years. Fallbacks, recorded per unit in ``path``:
 
 * a cross build is impossible (e.g. the new framework has an indicator the old data lack): data and method
   are merged into one factor ``revision`` (Shapley over revision and time);
@@ -109,6 +117,9 @@ class EditionComparison:
     notes: list[str] = field(default_factory=list)
     method_changes: list[str] = field(default_factory=list)
     data_changed: bool = True
+    years_added: list[int] = field(default_factory=list)
+    years_removed: list[int] = field(default_factory=list)
+    year_split: bool = False  # reference_set_change separated from value_revision
 
     def waterfall(self, unit: str) -> pd.DataFrame:
         """Waterfall-ready steps for one unit: old score, data revision, method change, real change, new score."""
@@ -118,9 +129,20 @@ class EditionComparison:
                              hint="use a unit code present in both editions.")
         r = hit.iloc[0]
         steps = [("start", f"old edition {self.start}", "start", r["old_score"])]
+        split = self.year_split and pd.notna(r["reference_set_change"])
         if pd.notna(r["data_revision"]):
-            steps += [("data_revision", "data revision", "step", r["data_revision"]),
-                      ("method_change", "method change", "step", r["method_change"])]
+            if split:
+                steps += [("value_revision", "data revision (values of common years)", "step", r["value_revision"]),
+                          ("reference_set_change", "years added/removed (reference set)", "step",
+                           r["reference_set_change"])]
+            else:
+                steps += [("data_revision", "data revision", "step", r["data_revision"])]
+            steps += [("method_change", "method change", "step", r["method_change"])]
+        elif split:
+            steps += [("revision", "data and method revision (common years)", "step",
+                       r["revision"] - r["reference_set_change"]),
+                      ("reference_set_change", "years added/removed (reference set)", "step",
+                       r["reference_set_change"])]
         else:
             steps += [("revision", "data and method revision", "step", r["revision"])]
         steps += [("real_change", "real change over time", "step", r["real_change"]),
@@ -144,7 +166,9 @@ class EditionComparison:
         t = self.table.dropna(subset=["change"])
         lines = [f"Editions compared: old {self.node_old} ({self.start}) -> new {self.node_new} ({self.end}), "
                  f"{len(t)} units in both",
-                 f"  data changed: {'yes' if self.data_changed else 'no'}; method changes: "
+                 f"  data changed: {'yes' if self.data_changed else 'no'}"
+                 + (f" ({_years_text(self.years_added, self.years_removed)})"
+                    if self.years_added or self.years_removed else "") + "; method changes: "
                  + ("; ".join(self.method_changes) if self.method_changes else "none")]
         if len(t):
             counts = t["main_factor"].value_counts()
@@ -153,9 +177,11 @@ class EditionComparison:
             lines.append(f"  largest changes (top {min(top, len(big))}):")
             lines += text_table(big, [("unit", "unit", None), ("name", "name", None),
                                       ("old_score", "old", fmt), ("new_score", "new", fmt),
-                                      ("change", "change", signed), ("data_revision", "data", signed),
-                                      ("method_change", "method", signed), ("revision", "data+method", signed),
-                                      ("real_change", "real", signed), ("main_factor", "main", None)],
+                                      ("change", "change", signed), ("data_revision", "data", signed)]
+                                + ([("value_revision", "values", signed), ("reference_set_change", "years", signed)]
+                                   if self.year_split else [])
+                                + [("method_change", "method", signed), ("revision", "data+method", signed),
+                                   ("real_change", "real", signed), ("main_factor", "main", None)],
                                 indent="    ", max_rows=top)
         for n in self.notes:
             lines.append(f"  note: {n}")
@@ -163,7 +189,9 @@ class EditionComparison:
 
     def to_dir(self, path: str | Path) -> Path:
         meta = {"node_old": self.node_old, "node_new": self.node_new, "start": self.start, "end": self.end,
-                "data_changed": self.data_changed, "method_changes": self.method_changes, "notes": self.notes}
+                "data_changed": self.data_changed, "years_added": self.years_added,
+                "years_removed": self.years_removed, "year_split": self.year_split,
+                "method_changes": self.method_changes, "notes": self.notes}
         return write_outputs(path, {"editions": self.table}, {"editions": meta}, self.summary(top=50))
 
 
@@ -205,8 +233,40 @@ def compare_editions(old: Any, new: Any, start: int | None = None, end: int | No
             notes.append("data and method changes cannot be separated (the old data cannot be built with the new "
                          f"method or vice versa: {exc.message.rstrip('.')}); they are reported together as 'revision'.")
 
-    def score(d: int, m: int, year: int, unit: str) -> float:
-        b = builds.get((d, m))
+    # different year sets: intermediate vintages to separate the effect of the added/removed years (through pooled
+    # statistics and cross-year imputation) from revised values of the years both vintages have
+    common = [y for y in new.years if y in set(old.years)]
+    added = [y for y in new.years if y not in set(old.years)]
+    removed = [y for y in old.years if y not in set(new.years)]
+    side: dict[tuple[str, int], Any] = {}
+    split_years = bool((added or removed) and common and not same_data)
+    if split_years:
+        from dcindex.build import build
+
+        sub = {"A": (restrict_years(new.panel, common), new, 1), "B": (restrict_years(old.panel, common), old, 0)}
+        for tag, (pnl, full, own) in sub.items():
+            for m in ((0, 1) if crossed else (own,)):
+                if same_method and (tag, 1 - m) in side:
+                    side[(tag, m)] = side[(tag, 1 - m)]
+                    continue
+                if pnl is full.panel and (m == own or same_method):
+                    side[(tag, m)] = full
+                    continue
+                ed = new if m == 1 else old
+                try:
+                    side[(tag, m)] = build(align_panel(pnl, ed.framework), ed.framework, ed.recipe)
+                except DcindexError as exc:
+                    notes.append(f"the effect of the added/removed years could not be separated (building the "
+                                 f"{'new' if tag == 'A' else 'old'} data of the common years with the "
+                                 f"{'new' if m == 1 else 'old'} method failed: {exc.message.rstrip('.')}).")
+                    side.clear()
+                    break
+            if not side:
+                break
+        split_years = bool(side)
+
+    def score(d, m: int, year: int, unit: str) -> float:
+        b = builds.get((d, m)) if d in (0, 1) else side.get((d, m))
         if b is None or year not in b.years or unit not in b.unit_codes:
             return np.nan
         nd = node_new if m == 1 else node_old
@@ -223,19 +283,41 @@ def compare_editions(old: Any, new: Any, start: int | None = None, end: int | No
     rows = []
     for u in units:
         vals = {(d, m, t): score(d, m, e if t else s, u) for d in (0, 1) for m in (0, 1) for t in (0, 1)}
-        parts, path = _decompose(vals, crossed)
+        split = None
+        if split_years:
+            split = _YearSplit(a={(m, t): score("A", m, e if t else s, u) for m in (0, 1) for t in (0, 1)},
+                               b={(m, t): score("B", m, e if t else s, u) for m in (0, 1) for t in (0, 1)},
+                               old={(m, t): vals[(0, m, t)] for m in (0, 1) for t in (0, 1)},
+                               new={(m, t): vals[(1, m, t)] for m in (0, 1) for t in (0, 1)})
+        parts, path = _decompose(vals, crossed, split)
         old_s, new_s = vals[(0, 0, 0)], vals[(1, 1, 1)]
         name = (new.units["name"].get(u) if u in new.unit_codes else old.units["name"].get(u))
+        data = parts.get("data", np.nan)
+        revision = parts.get("revision", data + parts.get("method", np.nan))
+        if not parts:
+            value_rev, ref = np.nan, np.nan
+        elif split is None:  # same years in both vintages: all of the data part is revised values
+            value_rev, ref = data, (0.0 if pd.notna(revision) else np.nan)
+        elif "data" in parts:
+            value_rev = parts.get("value_revision", np.nan)
+            ref = data - value_rev
+        else:
+            value_rev, ref = np.nan, parts.get("reference_set", np.nan)
         row = {"unit": u, "name": name, "old_year": s, "new_year": e, "old_score": old_s, "new_score": new_s,
-               "change": new_s - old_s, "data_revision": parts.get("data", np.nan),
-               "method_change": parts.get("method", np.nan),
-               "revision": parts.get("revision", parts.get("data", np.nan) + parts.get("method", np.nan)),
-               "real_change": parts.get("time", np.nan),
+               "change": new_s - old_s, "data_revision": data, "value_revision": value_rev,
+               "reference_set_change": ref, "method_change": parts.get("method", np.nan),
+               "revision": revision, "real_change": parts.get("time", np.nan),
                "old_rank": rank(old, s, u, node_old), "new_rank": rank(new, e, u, node_new), "path": path}
-        cand = {"data revision": row["data_revision"], "method change": row["method_change"],
-                "real change": row["real_change"]}
-        if not crossed:
+        if crossed:
+            cand = {"data revision": row["data_revision"], "method change": row["method_change"],
+                    "real change": row["real_change"]}
+            if split is not None and pd.notna(ref):
+                del cand["data revision"]
+                cand.update({"value revision": value_rev, "reference-set change": ref})
+        else:
             cand = {"revision": row["revision"], "real change": row["real_change"]}
+            if split is not None and pd.notna(ref):
+                cand.update({"revision": row["revision"] - ref, "reference-set change": ref})
         finite = {k: v for k, v in cand.items() if pd.notna(v)}
         row["main_factor"] = max(finite, key=lambda k: abs(finite[k])) if finite and pd.notna(row["change"]) else ""
         rows.append(row)
@@ -243,47 +325,155 @@ def compare_editions(old: Any, new: Any, start: int | None = None, end: int | No
     if s == e:
         notes.append(f"same year ({s}) in both editions: the real change is zero by construction.")
     gone = [u for u in old.unit_codes if u not in new.unit_codes]
-    added = [u for u in new.unit_codes if u not in old.unit_codes]
+    new_units = [u for u in new.unit_codes if u not in old.unit_codes]
     if gone:
         notes.append("units only in the old edition: " + ", ".join(gone[:20]))
-    if added:
-        notes.append("units only in the new edition: " + ", ".join(added[:20]))
+    if new_units:
+        notes.append("units only in the new edition: " + ", ".join(new_units[:20]))
+    years_changed = _years_text(added, removed)
+    if split_years:
+        pooled = sorted(set(_pooled_steps(old.recipe)) | set(_pooled_steps(new.recipe)))
+        why = ", ".join(pooled) if pooled else ("no step pooled over years in these recipes, so the effect is "
+                                                  "expected to be zero")
+        why = f"statistics over several years ({why})"
+        notes.append(
+            f"the editions have different years ({years_changed}). Years enter {why}, so adding or removing years "
+            f"changes the scores of the years both editions have even where no value changed. That effect is "
+            f"reported separately as reference_set_change (each vintage's data with and without the years only it "
+            f"has); value_revision is the effect of revised values of the common years "
+            f"{common[0]}-{common[-1]}, measured on those years alone; data_revision = value_revision + "
+            f"reference_set_change" + ("" if crossed else " (here data and method are merged: revision = "
+                                                          "reference_set_change + the rest)") + ".")
+    elif added or removed:
+        notes.append(f"the editions have different years ({years_changed}); the effect of the changed year set could "
+                     f"not be separated, so data_revision includes it when the recipe pools statistics over years.")
     paths = table["path"].value_counts()
     notes.append("decomposition: " + "; ".join(f"{k} ({v} units)" for k, v in paths.items()))
     return EditionComparison(node_old=node_old, node_new=node_new, start=s, end=e, table=table, notes=notes,
-                             method_changes=describe_method_change(old, new), data_changed=not same_data)
+                             method_changes=describe_method_change(old, new), data_changed=not same_data,
+                             years_added=added, years_removed=removed, year_split=split_years)
 
 
-def _decompose(v: dict, crossed: bool) -> tuple[dict[str, float], str]:
-    """Choose the decomposition the available values allow (see the module docstring)."""
+def _years_text(added: list[int], removed: list[int]) -> str:
+    parts = []
+    if added:
+        parts.append("the new edition adds " + ", ".join(map(str, added)))
+    if removed:
+        parts.append("drops " + ", ".join(map(str, removed)))
+    return "; ".join(parts)
+
+
+def _pooled_steps(recipe) -> list[str]:
+    """Recipe steps (with overrides) that use several years, e.g. 'normalise scope: pooled' or linear imputation."""
+    out = []
+
+    def walk(x, step):
+        if isinstance(x, dict):
+            if x.get("scope") == "pooled":
+                out.append(f"{step} scope: pooled")
+            for v in x.values():
+                walk(v, step)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                walk(v, step)
+
+    def linear(x):
+        if isinstance(x, dict):
+            return x.get("method") == "linear" or any(linear(v) for v in x.values())
+        return isinstance(x, (list, tuple)) and any(linear(v) for v in x)
+
+    plain = recipe.to_plain()
+    for step, spec in plain.items():
+        walk(spec, step)
+    if linear(plain.get("impute")):
+        out.append("impute: linear interpolation along time")
+    return list(dict.fromkeys(out))
+
+
+_W3 = {0: 1 / 3, 1: 1 / 6, 2: 1 / 3}  # Shapley weight of a marginal by the size of the other two players' coalition
+
+
+def _decompose(v: dict, crossed: bool, split=None) -> tuple[dict[str, float], str]:
+    """Choose the decomposition the available values allow (see the module docstring).
+
+    ``split``, when the two editions have different year sets, gives ``split(m, t)`` = the part of the data
+    marginal ``v(1, m, t) - v(0, m, t)`` due to the revised values of the common years (``v(A) - v(B)``), and
+    ``split_merged(t)`` = the part of the merged revision ``v(1, 1, t) - v(0, 0, t)`` due to the changed year set;
+    the data part is split with the same Shapley weights as it is computed with (an Owen value), so
+    ``value_revision + reference_set = data`` exactly."""
     ok = lambda *keys: all(np.isfinite(v[k]) for k in keys)  # noqa: E731
     if not ok((0, 0, 0), (1, 1, 1)):
         return {}, "not comparable (no score in one of the editions)"
     if crossed and all(np.isfinite(x) for x in v.values()):
         f = _shapley_small(lambda S: v[(int("data" in S), int("method" in S), int("time" in S))],
                            ["data", "method", "time"])
+        if split is not None:
+            f["value_revision"] = sum(_W3[m + t] * split.values(m, t) for m in (0, 1) for t in (0, 1))
         return f, "Shapley over data, method and time"
     merged = {(r, t): v[(r, r, t)] for r in (0, 1) for t in (0, 1)}
     if not crossed and all(np.isfinite(x) for x in merged.values()):
         f = _shapley_small(lambda S: merged[(int("revision" in S), int("time" in S))], ["revision", "time"])
+        if split is not None:
+            f["reference_set"] = 0.5 * (split.merged(0) + split.merged(1))
         return f, "Shapley over revision (data and method together) and time"
     # sequential paths: revision at the start year then time in the new edition, or time in the old first
     if ok((1, 1, 0)):
-        rev = _revision(v, 0, crossed)
+        rev = _revision(v, 0, crossed, split)
         if rev is not None:
             rev["time"] = v[(1, 1, 1)] - v[(1, 1, 0)]
             return rev, "sequential: revision at the start year, then real change in the new edition"
     if ok((0, 0, 1)):
-        rev = _revision(v, 1, crossed)
+        rev = _revision(v, 1, crossed, split)
         if rev is not None:
             rev["time"] = v[(0, 0, 1)] - v[(0, 0, 0)]
             return rev, "sequential: real change in the old edition, then revision at the end year"
     return {}, "not comparable (the years needed are missing)"
 
 
-def _revision(v: dict, t: int, crossed: bool) -> dict[str, float] | None:
+def _revision(v: dict, t: int, crossed: bool, split=None) -> dict[str, float] | None:
     if crossed and all(np.isfinite(v[(d, m, t)]) for d in (0, 1) for m in (0, 1)):
-        return _shapley_small(lambda S: v[(int("data" in S), int("method" in S), t)], ["data", "method"])
+        f = _shapley_small(lambda S: v[(int("data" in S), int("method" in S), t)], ["data", "method"])
+        if split is not None:
+            f["value_revision"] = 0.5 * (split.values(0, t) + split.values(1, t))
+        return f
     if np.isfinite(v[(0, 0, t)]) and np.isfinite(v[(1, 1, t)]):
-        return {"revision": v[(1, 1, t)] - v[(0, 0, t)]}
+        f = {"revision": v[(1, 1, t)] - v[(0, 0, t)]}
+        if split is not None:
+            f["reference_set"] = split.merged(t)
+        return f
     return None
+
+
+@dataclass
+class _YearSplit:
+    """Scores of one unit in the builds of the two intermediate vintages (see :func:`compare_editions`):
+    ``A`` = the new data restricted to the years both vintages have, ``B`` = the old data restricted to them,
+    each built with the old (m=0) and/or the new method (m=1)."""
+
+    a: dict  # (m, t) -> score of A built with method m, at year (end if t else start)
+    b: dict
+    old: dict  # (m, t) -> v(0, m, t)
+    new: dict  # (m, t) -> v(1, m, t)
+
+    def values(self, m: int, t: int) -> float:
+        """Part of the data marginal at (m, t) due to revised values of the common years: v(A) - v(B)."""
+        return self.a.get((m, t), np.nan) - self.b.get((m, t), np.nan)
+
+    def merged(self, t: int) -> float:
+        """Part of v(1, 1, t) - v(0, 0, t) due to the changed year set: (v(1,1) - v(A,1)) + (v(B,0) - v(0,0))."""
+        return (self.new[(1, t)] - self.a.get((1, t), np.nan)) + (self.b.get((0, t), np.nan) - self.old[(0, t)])
+
+
+def restrict_years(panel: Panel, years: list[int]) -> Panel:
+    """The panel restricted to ``years`` (in the panel's order)."""
+    keep = [y for y in panel.years if y in set(years)]
+    if keep == list(panel.years):
+        return panel
+    idx = [panel.years.index(y) for y in keep]
+    cs = panel.cell_sources
+    if cs is not None and "year" in cs.columns:
+        cs = cs[cs["year"].astype(int).isin(keep)].reset_index(drop=True)
+    return Panel(units=panel.units, years=keep, indicators=list(panel.indicators), values=panel.values[idx].copy(),
+                 denominator_codes=list(panel.denominator_codes),
+                 denominators=None if panel.denominators is None else panel.denominators[idx].copy(),
+                 sources=dict(panel.sources), notes=list(panel.notes), cell_sources=cs)

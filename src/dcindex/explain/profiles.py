@@ -9,10 +9,12 @@
   weights so that the distance counts indicators as the index does.
 * **Radar**: the unit's score on each child of the node next to the mean, median, minimum and maximum over
   all units (and over the unit's group when ``by`` is given).
-* **Quadrant**: score level in ``year`` against its change since ``since`` (default the first year), split at
-  the medians over units: *leading and accelerating* (high, high), *leading but slowing* (high, low),
-  *catching up* (low, high), *falling behind* (low, low). With per-year normalisation the change is relative to
-  the year's field.
+* **Quadrant**: the score x growth quadrant of the regional pattern analysis, computed by the same function
+  (:func:`dcindex.pattern.quadrants`: one definition, thresholds and growth measure for the whole package) on
+  the node's unit x year scores: score in ``year`` against growth from ``since`` (default the first year) to
+  ``year``, split at the medians over the units that have both scores: *leading* (high score, high growth),
+  *catching up* (low, high), *falling behind* (high, low), *lagging* (low, low). With per-year normalisation
+  the growth is relative to the year's field.
 """
 from __future__ import annotations
 
@@ -22,12 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcindex.errors import InputError
+from dcindex.errors import DcindexError, InputError
 from dcindex.explain._base import as_result, fmt, resolve_node, resolve_unit, resolve_year, signed, subtree, unit_name
 from dcindex.explain._results import text_table, write_outputs
-
-QUADRANTS = {(True, True): "leading and accelerating", (True, False): "leading but slowing",
-             (False, True): "catching up", (False, False): "falling behind"}
 
 
 @dataclass
@@ -76,9 +75,14 @@ class Profile:
                             indent="    ")
         if self.quadrant_label:
             q = self.quadrant[self.quadrant["unit"] == self.unit].iloc[0]
-            lines.append(f"  score x growth: {self.quadrant_label} (score {fmt(q['score'])} vs median "
-                         f"{fmt(q['score_median'])}; change since {int(q['since'])} {signed(q['growth'])} vs median "
-                         f"{signed(q['growth_median'])})")
+            if q["growth_measure"] == "cagr":
+                gr, gm, what = f"{q['growth']:+.2%}/yr", f"{q['growth_median']:+.2%}/yr", "compound annual growth"
+            else:
+                gr, gm, what = (f"{signed(q['growth'])}/yr", f"{signed(q['growth_median'])}/yr",
+                                "change per year")
+            lines.append(f"  score x growth {int(q['start'])}-{int(q['end'])}: {self.quadrant_label} (score "
+                         f"{fmt(q['score'])} vs median {fmt(q['score_median'])}; {what} {gr} vs median {gm}; "
+                         f"same definition as the pattern analysis)")
         for n in self.notes:
             lines.append(f"  note: {n}")
         return "\n".join(lines)
@@ -94,8 +98,11 @@ class Profile:
 
 
 def profile(result, unit, year=None, node=None, *, peers: int = 5, margin: int | None = None,
-            weighted_peers: bool = True, by: str | None = None, since=None) -> Profile:
-    """Profile of ``unit`` at ``node`` (default the index) in ``year`` (default the last); see the module doc."""
+            weighted_peers: bool = True, by: str | None = None, since=None, growth: str | None = None) -> Profile:
+    """Profile of ``unit`` at ``node`` (default the index) in ``year`` (default the last); see the module doc.
+
+    ``growth``: the quadrant's growth measure, passed to :func:`dcindex.pattern.quadrants` (default: its default,
+    as in ``dcindex pattern``; give the same value as the pattern analysis was run with, e.g. ``"cagr"``)."""
     result = as_result(result)
     n, code = resolve_unit(result, unit)
     t = resolve_year(result, year)
@@ -164,23 +171,64 @@ def profile(result, unit, year=None, node=None, *, peers: int = 5, margin: int |
         radar_rows.append(r)
     radar = pd.DataFrame(radar_rows)
 
-    # quadrant
-    quad, qlab = None, None
-    if len(result.years) > 1:
-        t0 = resolve_year(result, since, "since year", default="first")
-        if t0 == t:
-            t0 = 0 if t != 0 else None
-        if t0 is not None:
-            lvl = S[:, j]
-            gr = lvl - result.scores_array[t0, :, j]
-            lm, gm = np.nanmedian(lvl), np.nanmedian(gr)
-            labels = [QUADRANTS[(bool(a >= lm), bool(b >= gm))] if np.isfinite(a) and np.isfinite(b) else ""
-                      for a, b in zip(lvl, gr)]
-            quad = pd.DataFrame({"unit": result.unit_codes, "name": [unit_name(result, u) for u in result.unit_codes],
-                                 "score": lvl, "growth": gr, "since": result.years[t0], "score_median": lm,
-                                 "growth_median": gm, "quadrant": labels,
-                                 "is_unit": [i == n for i in range(len(lvl))]})
-            qlab = labels[n] or None
+    # quadrant: the pattern analysis' own function, so profile and pattern can never disagree
+    qlab = None
+    quad = _quadrant(result, j, t, since, notes, growth)
+    if quad is not None:
+        quad.insert(1, "name", [unit_name(result, u) for u in quad["unit"]])
+        quad["is_unit"] = quad["unit"] == code
+        hit = quad.loc[quad["is_unit"], "quadrant"]
+        qlab = str(hit.iloc[0]) if len(hit) and hit.iloc[0] else None
+        if qlab is None:
+            notes.append(f"no score x growth quadrant: '{code}' has no score in {int(quad['start'].iloc[0])} or "
+                         f"{int(quad['end'].iloc[0])}.")
     return Profile(unit=code, unit_name=unit_name(result, code), node=node, year=result.years[t], score=S[n, j],
                    rank=overall, n_units=N, strengths=strengths, peers=peer_df, radar=radar, quadrant=quad,
                    quadrant_label=qlab, margin=margin, notes=notes)
+
+
+def _quadrant(result, j: int, t: int, since, notes: list[str], growth: str | None = None) -> pd.DataFrame | None:
+    """All units' score x growth quadrants from ``since`` to year index ``t`` at node column ``j``, computed by
+    :func:`dcindex.pattern.quadrants` on the unit x year table of the node's scores (the table the pattern
+    analysis uses); units without a score in one of the two years get an empty label."""
+    from dcindex.pattern import quadrants
+
+    years = result.years
+    if since is None:
+        if t == 0:
+            if len(years) > 1:
+                notes.append(f"no score x growth quadrant: {years[0]} is the first year, so there is no growth "
+                             f"to measure (profile a later year).")
+            return None
+        t0 = 0
+    else:
+        t0 = resolve_year(result, since, "since year")
+        if t0 >= t:
+            raise InputError(f"the growth base year {years[t0]} (since) is not before the profile year {years[t]}.",
+                             hint=f"choose a since year before {years[t]}, or a later profile year.")
+    table = pd.DataFrame(result.scores_array[:, :, j].T, index=pd.Index(result.unit_codes, name="unit"),
+                         columns=list(years))
+    kw = {}
+    if growth is not None:
+        import inspect
+
+        if "growth" not in inspect.signature(quadrants).parameters:  # a pattern version without the option
+            raise InputError("the pattern analysis of this version has no growth option for its quadrants.",
+                             hint="leave growth unset: the profile then uses the pattern analysis' own definition.")
+        kw["growth"] = growth
+    try:
+        q = quadrants(table, start=years[t0], end=years[t], **kw)
+    except DcindexError as exc:  # e.g. too few units with scores in both years
+        if growth is not None:  # asked for explicitly: a wrong or impossible measure is the caller's error
+            raise
+        notes.append(f"no score x growth quadrant: {exc.render()}")
+        return None
+    q = q.rename(columns={"level": "score", "level_median": "score_median"})  # older column names
+    q["unit"] = q["unit"].astype(str)
+    keep = [c for c in ("unit", "score_start", "score", "growth", "growth_measure", "score_median", "growth_median",
+                        "quadrant", "start", "end") if c in q.columns]
+    full = pd.DataFrame({"unit": result.unit_codes}).merge(q[keep], on="unit", how="left")
+    for c in ("growth_measure", "start", "end", "score_median", "growth_median"):
+        full[c] = q[c].iloc[0]
+    full["quadrant"] = full["quadrant"].fillna("")
+    return full

@@ -8,7 +8,9 @@ scores move too, and the report shows every unit. A change is written
 * ``"+3.5"`` / ``"-2"``: absolute change in the indicator's raw unit (``{"add": 3.5}``);
 * ``"*1.2"``: multiply (``{"mult": 1.2}``);  ``"=100"``: set the value (``{"set": 100}``).
 
-Missing raw values stay missing except with ``set``. Units: ``units=[codes or names]``, or ``where`` = a
+Missing raw values stay missing except with ``set``. A change that makes a value negative although every
+observed value of the indicator is >= 0 (counts, amounts, shares) is refused, or with ``negative="clip"``
+set to 0 with a warning. Units: ``units=[codes or names]``, or ``where`` = a
 units-table filter ``{"hub": "supply"}`` / ``{"region4": ["West", "Central"]}`` / ``"hub=supply"`` /
 ``"region4=West,Central;hub=supply"`` (conditions joined by ``;`` must all hold), or a boolean mask. Years:
 the last year by default, ``years="all"`` or a list.
@@ -16,6 +18,7 @@ the last year by default, ``years="all"`` or a list.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,7 +171,7 @@ class WhatIf:
     before: Any
     after: Any
     changes: list[Change]
-    applied: pd.DataFrame  # unit, year, indicator, before, after
+    applied: pd.DataFrame  # unit, year, indicator, change, before, after, clipped
     scores: pd.DataFrame  # unit, name, year, node, score_before, score_after, delta, rank_before, rank_after
     groups: pd.DataFrame | None
     node: str
@@ -214,11 +217,13 @@ def _ri(v) -> str:
 
 
 def whatif(result, changes, *, units=None, where=None, years=None, node=None, by: str | None = None,
-           reference: str | None = None) -> WhatIf:
+           reference: str | None = None, negative: str = "error") -> WhatIf:
     """Apply ``changes`` to the raw values of the selected units and years, rebuild, compare (module doc).
 
     ``by``: a units-table column for group means and gaps (to ``reference`` group, default the group with the
-    highest mean before the change).
+    highest mean before the change). ``negative``: what to do when a change makes a value negative although
+    every observed value of that indicator is >= 0 -- ``"error"`` (default: refuse, InputError) or ``"clip"``
+    (set it to 0; a UserWarning and a note say so).
     """
     result = as_result(result)
     node = resolve_node(result, node)
@@ -233,8 +238,16 @@ def whatif(result, changes, *, units=None, where=None, years=None, node=None, by
     mask = select_units(result, units, where)
     if not mask.any():
         raise InputError("the selection contains no unit.", hint="check --unit / --where.")
+    if negative not in ("error", "clip"):
+        raise InputError(f"negative={negative!r} is not an option.",
+                         hint="use negative='error' (refuse changes that make non-negative data negative) or 'clip' "
+                              "(set such values to 0 with a warning).")
     ts = _years(result, years)
     V = result.panel.values.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN indicators count as non-negative
+        nonneg = ~(np.nanmin(np.where(np.isnan(V), np.inf, V), axis=(0, 1)) < 0)
+    clipped: list[str] = []
     rows = []
     notes = []
     skipped = 0
@@ -246,16 +259,33 @@ def whatif(result, changes, *, units=None, where=None, years=None, node=None, by
             new = c.apply(old)
             if c.kind != "set":
                 skipped += int(np.isnan(old).sum())
-            if np.nanmin(np.concatenate([result.panel.values[..., k].ravel(), [np.inf]])) >= 0 and np.any(new < 0):
-                notes.append(f"{c.indicator} {c} makes some values negative although the data are non-negative.")
+            neg = ~np.isnan(new) & (new < 0)
+            if nonneg[k] and neg.any():
+                if negative == "error":
+                    ex = ", ".join(f"{result.unit_codes[sel[i]]} {result.years[t]}: {old[i]:,.6g} -> {new[i]:,.6g}"
+                                   for i in np.flatnonzero(neg)[:3])
+                    raise InputError(
+                        f"the change {c.indicator} {c} makes {int(neg.sum())} raw value(s) negative ({ex}), but every "
+                        f"observed value of '{c.indicator}' is >= 0, so a negative value is not a possible state of "
+                        f"the data and the rebuilt index would not mean anything.",
+                        hint="use a smaller decrease (a relative decrease of at most 100% keeps values >= 0), set "
+                             "a value with '=0', or pass negative='clip' (CLI --clip-negative) to set such values to 0 "
+                             "with a warning.")
+                clipped.append(f"{c.indicator} {c}: {int(neg.sum())} value(s) in {result.years[t]}")
+                new = np.where(neg, 0.0, new)
             V[t, sel, k] = new
-            for n_, o, nw in zip(sel, old, new):
+            for n_, o, nw, cl in zip(sel, old, new, neg):
                 if not (np.isnan(o) and np.isnan(nw)):
                     rows.append({"unit": result.unit_codes[n_], "year": result.years[t], "indicator": c.indicator,
-                                 "change": str(c), "before": o, "after": nw})
+                                 "change": str(c), "before": o, "after": nw, "clipped": bool(cl and nonneg[k])})
+    if clipped:
+        msg = ("values clipped to 0 because the change would make them negative although the indicator's data are "
+               "non-negative: " + "; ".join(clipped) + ".")
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        notes.append("WARNING: " + msg)
     if skipped:
         notes.append(f"{skipped} selected value(s) are missing and stay missing (use '=value' to set them).")
-    applied = pd.DataFrame(rows, columns=["unit", "year", "indicator", "change", "before", "after"])
+    applied = pd.DataFrame(rows, columns=["unit", "year", "indicator", "change", "before", "after", "clipped"])
     after = result.rebuild(data=result.panel.with_values(V))
     # scores of the node and its children, every year
     nodes = [node] + ([] if fw.nodes[node].is_indicator else fw.children(node))

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from dcindex.errors import MethodError
+from dcindex.errors import InputError
 
 EXACT_MAX = 12
 
@@ -73,6 +73,23 @@ def all_coalitions(P: int) -> np.ndarray:
     return ((s[:, None] >> np.arange(P)) & 1).astype(bool)
 
 
+def check_sampling(n_permutations, exact_max=EXACT_MAX) -> None:
+    """Argument check of the sampling settings, done before any evaluation (InputError: the caller's fault)."""
+    ok = isinstance(n_permutations, (int, np.integer)) and not isinstance(n_permutations, bool) \
+        and n_permutations >= 2
+    if not ok:
+        raise InputError(
+            f"the number of sampled permutations for Shapley values (n_permutations, --samples) must be a whole "
+            f"number of at least 2, got {n_permutations!r}: beyond {exact_max} indicators the contributions are "
+            f"averaged over random orders of the indicators, taken in pairs (an order and its reverse), and at "
+            f"least one pair is needed.",
+            hint="pass --samples 1000 (the default) or any whole number >= 2; more samples give smaller standard "
+                 "errors (reported in the 'se' column).")
+    if not isinstance(exact_max, (int, np.integer)) or isinstance(exact_max, bool) or exact_max < 0:
+        raise InputError(f"exact_max must be a whole number >= 0, got {exact_max!r}.",
+                         hint=f"use the default {EXACT_MAX} (exact enumeration up to {EXACT_MAX} indicators).")
+
+
 def shapley(value_fn: Callable[[np.ndarray], np.ndarray], n_players: int, *, exact_max: int = EXACT_MAX,
             n_permutations: int = 1000, seed: int | None = 0, chunk: int = 1024) -> ShapleyValues:
     """Shapley values of the game ``value_fn`` over ``n_players`` players (see the module docstring)."""
@@ -82,9 +99,7 @@ def shapley(value_fn: Callable[[np.ndarray], np.ndarray], n_players: int, *, exa
         return ShapleyValues(np.zeros((0,) + v.shape), np.zeros((0,) + v.shape), v, v, "exact")
     if P <= exact_max:
         return _exact(value_fn, P, chunk)
-    if n_permutations < 2:
-        raise MethodError(f"Shapley sampling needs at least 2 permutations (got {n_permutations}).",
-                          hint="pass n_permutations >= 2 (e.g. 1000).")
+    check_sampling(n_permutations, exact_max)
     return _sampled(value_fn, P, n_permutations, seed, chunk)
 
 
