@@ -1,7 +1,6 @@
 """analyse(): all analyses in one call on tables and build results; reproducibility; notes; real data."""
 from __future__ import annotations
 
-import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -99,8 +98,10 @@ def test_notes_for_skipped_parts():
     assert "moran" not in res.frames and "sigma_per_year" not in res.frames
     neg = table - table.mean().mean()  # negative values: log-based and Gini parts explain why they are skipped
     r = analyse(neg, by=units["band"], **FAST)
-    assert any("Dagum decomposition skipped" in n for n in r.notes)
-    assert any("sigma convergence skipped" in n for n in r.notes)
+    assert any("Dagum decomposition" in n and "skipped" in n for n in r.notes)
+    assert any(n.startswith("sigma convergence (sd of logs)") for n in r.notes)
+    assert any(n.startswith("inequality: Gini and Theil T/L not computed") for n in r.notes)
+    assert "sigma_per_year" in r.frames  # sd of levels is still there
 
 
 def test_bad_groups():
@@ -140,3 +141,162 @@ def test_real_pku_provinces(shared_data, shared_facts, tmp_path):
     assert (res.frames["moran"]["I"] > 0).all()
     res.to_dir(tmp_path / "p")
     assert (tmp_path / "p" / "summary.json").is_file()
+
+
+def test_no_permutations_no_bootstrap_summary():
+    """QA: permutations=0 -> KeyError 'cluster' in summary() (LISA has no cluster column without a test)."""
+    table, units, edges = _lattice_panel()
+    res = analyse(table, by=units["band"], w=edges, B=0, permutations=0, markov_permutations=0)
+    assert "lisa" in res.frames and "cluster" not in res.frames["lisa"]
+    assert "dagum_ci" not in res.frames and "p_sim" not in res.frames["moran"]
+    text = res.summary()
+    assert "LISA quadrants" in text and "significance not assessed" in text and "p analytic" in text
+    assert any("permutations=0" in n for n in res.notes)
+
+
+def test_lisa_switched_off_is_noted_and_recorded():
+    table, units, edges = _lattice_panel()
+    res = analyse(table, by=units["band"], w=edges, lisa=False, **FAST)
+    assert "lisa" not in res.frames and res.settings["lisa"] is False
+    assert any(n.startswith("LISA skipped") for n in res.notes)
+    on = analyse(table, by=units["band"], w=edges, lisa_permutations=19, **FAST)
+    assert on.settings["lisa"] is True and on.settings["lisa_permutations"] == 19
+    assert "cluster" in on.frames["lisa"]
+
+
+@pytest.mark.parametrize("bad", [dict(k=1), dict(k=50), dict(k=19), dict(B=-5), dict(permutations=-1),
+                                 dict(markov_permutations=-3), dict(B=2.5), dict(cutoffs="decile"),
+                                 dict(alpha=1.5), dict(growth="pct"), dict(nonpositive="shift"),
+                                 dict(spatial_models=("sar",)), dict(lisa_permutations=-1)])
+def test_bad_settings_are_errors_not_nan(bad):
+    """QA: --classes 1 gave NaN results, --classes 50 with 31 units and --bootstrap -5 were accepted."""
+    table, units, _ = _lattice_panel()  # 36 units: at most 18 classes
+    with pytest.raises(InputError):
+        analyse(table, by=units["band"], **{**FAST, **bad})
+
+
+def test_cutoffs_year_alias_and_k_bounds():
+    table, units, edges = _lattice_panel()
+    r = analyse(table, by=units["band"], w=edges, k=18, cutoffs="year", **FAST)
+    assert r.settings["cutoffs"] == "yearly" and r.scalars["markov"]["cutoffs"] == "yearly"
+    assert r.scalars["spatial_markov"]["cutoffs"] == "yearly"
+
+
+def test_row_order_does_not_change_any_output(tmp_path):
+    """Same seed, rows in another order: byte-identical files (units are sorted by id before any draw)."""
+    table, units, edges = _lattice_panel(seed=2)
+    a = analyse(table, by=units["band"], weights=units["pop"], w=edges, seed=5, **FAST)
+    shuffled = table.sample(frac=1, random_state=1)
+    b = analyse(shuffled, by=units["band"].sample(frac=1, random_state=2), weights=units["pop"],
+                w=edges.sample(frac=1, random_state=3), seed=5, **FAST)
+    a.to_dir(tmp_path / "a")
+    b.to_dir(tmp_path / "b")
+    for f in sorted(p.name for p in (tmp_path / "a").iterdir()):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    assert "p_sim" in a.frames["moran"] and "cluster" in a.frames["lisa"]
+
+
+def test_csv_floats_round_trip_exactly(tmp_path):
+    table, units, edges = _lattice_panel()
+    res = analyse(table, by=units["band"], w=edges, **FAST)
+    res.to_dir(tmp_path)
+    for name in ("dagum_components", "moran", "sigma_per_year", "quadrants", "lisa", "beta_convergence"):
+        back = pd.read_csv(tmp_path / f"{name}.csv", float_precision="round_trip")
+        df = res.frames[name]
+        for c in df.columns:
+            if pd.api.types.is_float_dtype(df[c]):
+                np.testing.assert_array_equal(back[c].to_numpy(float), df[c].to_numpy(float), err_msg=f"{name}.{c}")
+
+
+def test_to_dir_on_a_file_is_a_clean_error(tmp_path):
+    table, units, _ = _lattice_panel()
+    res = analyse(table, by=units["band"], **FAST)
+    f = tmp_path / "afile"
+    f.write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        res.to_dir(f)
+    with pytest.raises(InputError, match="not a folder"):
+        res.to_dir(f / "sub")
+
+
+def test_explicit_edge_list_that_matches_no_unit_is_an_error():
+    """QA: an --edges file whose ids match no unit gave only a note and exit 0."""
+    table, units, edges = _lattice_panel()
+    bad = edges.apply(lambda c: "x" + c)
+    bad.attrs["source"] = "my_edges.csv"
+    with pytest.raises(InputError, match="my_edges.csv") as e:
+        analyse(table, by=units["band"], w=bad, **FAST)
+    assert "xu00" in str(e.value) and "u00" in str(e.value)
+    # automatic weights are still skipped with a note (not the caller's choice)
+    r = analyse(table, by=units["band"], **FAST)
+    assert any("spatial analyses" in n for n in r.notes)
+
+
+def test_decimal_ids_in_an_edge_list_are_read_as_integer_codes():
+    """'110000.0' (a spreadsheet's float) matches the integer code '110000'."""
+    table, units, edges = _lattice_panel()
+    codes = {u: str(100000 + 100 * i) for i, u in enumerate(table.index)}
+    t2 = table.rename(index=codes)
+    g2 = units["band"].rename(index=codes)
+    e_int = edges.apply(lambda c: c.map(codes))
+    e_dec = e_int.apply(lambda c: c + ".0")
+    a = analyse(t2, by=g2, w=e_int, **FAST)
+    b = analyse(t2, by=g2, w=e_dec, **FAST)
+    pd.testing.assert_frame_equal(a.frames["moran"], b.frames["moran"])
+    assert any("read as integer unit codes" in n for n in b.notes)
+
+
+def test_one_zero_score_keeps_sigma_and_beta_sections():
+    """QA: one zero in one year dropped every sigma and beta section for every year."""
+    table, units, edges = _lattice_panel()
+    t = table.copy()
+    t.loc["u03", 2017] = 0.0
+    res = analyse(t, by=units["band"], w=edges, **FAST)
+    py = res.frames["sigma_per_year"]
+    assert len(py) == len(t.columns) and py["cv"].notna().all() and py["sd_log"].notna().all()
+    assert (py["n"] == 36).all() and (py["n_log"] == 35).all()
+    designs = set(res.frames["beta_convergence"]["design"])
+    assert {"cross_section", "panel", "spatial_lag", "spatial_error", "spatial_durbin"} <= designs
+    assert res.scalars["beta_cross_section_absolute"]["n"] == 36  # the zero is not in 2015 or 2020
+    assert any(n.startswith("sigma convergence (sd of logs)") and "u03 (2017)" in n for n in res.notes)
+    assert any(n.startswith("panel beta convergence") and "u03 (2017)" in n for n in res.notes)
+    assert any(n.startswith("inequality: Theil L") and "2017" in n for n in res.notes)
+    assert not any("skipped" in n for n in res.notes)
+
+
+def test_conditional_beta_with_controls():
+    table, units, edges = _lattice_panel()
+    u = units.assign(x=np.linspace(0, 1, len(units)))
+    res = analyse(table, by="band", units=u, w=edges, controls=["x"], spatial_models=("lag",), **FAST)
+    assert "beta_cross_section_conditional" in res.scalars and "beta_spatial_lag" in res.scalars
+    assert res.settings["controls"] == ["x"]
+    # the time-invariant control is absorbed by unit effects: panel conditional beta skipped with the reason
+    assert any("panel conditional beta convergence skipped" in n and "absorbed" in n for n in res.notes)
+    with pytest.raises(InputError, match="nope"):
+        analyse(table, by="band", units=u, controls=["nope"], **FAST)
+
+
+def test_summary_wording():
+    from dcindex.pattern import _beta_line, _gap_lines
+
+    ns = {"beta": -0.004, "beta_p_value": 0.36, "speed": 0.004, "half_life": 173.5}
+    line = _beta_line("beta_cross_section_absolute", ns, 0.05, 11)
+    assert "not significant" in line and "(not significant)" in line and "-> convergence" not in line
+    sig = {"beta": -0.03, "beta_p_value": 0.001, "speed": 0.0305, "half_life": 22.7}
+    assert "-> convergence, speed 3.05%/yr, half-life 22.7 yr" in _beta_line("beta_cross_section_absolute", sig,
+                                                                              0.05, 11)
+    panel = _beta_line("beta_panel_absolute", {**sig, "effects": "twoway"}, 0.05, 11)
+    assert "Nickell" in panel and "T=11" in panel
+    assert "divergence" in _beta_line("beta_spatial_lag", {"beta": 0.02, "beta_p_value": 0.01, "speed": np.nan,
+                                                           "half_life": np.nan}, 0.05, 11)
+    tr = pd.DataFrame([
+        {"group_a": "E", "group_b": "W", "measure": "gap", "slope": 1.2, "ci_low": 1.0, "ci_high": 1.4,
+         "first": 8.0, "last": 20.0, "verdict": "widening"},
+        {"group_a": "E", "group_b": "W", "measure": "log_ratio", "slope": -0.01, "ci_low": -0.02, "ci_high": -0.005,
+         "first": np.log(2.0), "last": np.log(1.5), "verdict": "narrowing"}])
+    (line,) = _gap_lines(tr, 2013, 2023)
+    assert "absolute gap widening" in line and "relative gap narrowing" in line and "ratio 2 -> 1.5" in line
+    # through analyse: the panel line carries the caveat
+    table, units, edges = _lattice_panel()
+    text = analyse(table, by=units["band"], w=edges, **FAST).summary()
+    assert "Nickell" in text and "absolute gap" in text and "relative gap" in text

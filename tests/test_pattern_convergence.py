@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dcindex.errors import MethodError
+from dcindex.errors import InputError, MethodError
 from dcindex.pattern import beta_convergence, panel_beta, sigma_convergence, spatial_beta, speed_half_life
 
 
@@ -169,9 +169,63 @@ def test_spatial_beta_equals_spreg_and_ignores_weight_order(us):
     assert dur["scalars"]["beta"] < 0
 
 
-def test_logs_need_positive_values():
-    tab = pd.DataFrame({2000: [1.0, 0.0, 2.0, 3.0], 2001: [1.0, 1.0, 2.0, 3.0]}, index=list("abcd"))
+def test_nonpositive_values_error_on_request():
+    tab = pd.DataFrame({2000: [1.0, 0.0, 2.0, 3.0], 2001: [1.0, 1.0, 2.0, 3.0], 2002: [1.5, 1.0, 2.5, 3.0]},
+                       index=list("abcd"))
     with pytest.raises(MethodError):
-        sigma_convergence(tab)
+        sigma_convergence(tab, nonpositive="error")
     with pytest.raises(MethodError):
-        beta_convergence(tab)
+        beta_convergence(tab, nonpositive="error")
+    with pytest.raises(MethodError):
+        panel_beta(tab, nonpositive="error")
+    with pytest.raises(InputError):
+        sigma_convergence(tab, nonpositive="shift")
+
+
+def test_sigma_with_a_zero_keeps_levels_and_leaves_out_only_that_unit_from_logs():
+    """QA: one zero score in one year dropped every sigma and beta section for every year, including the CV
+    trend, which needs no logarithm."""
+    tab = _panel(n=12, t=8, seed=5)
+    tab.loc["u03", 2004] = 0.0
+    out = sigma_convergence(tab)
+    py = out["per_year"].set_index("year")
+    for y in tab.columns:  # CV and sd of levels: every unit, every year
+        x = tab[y].to_numpy()
+        assert py.loc[y, "n"] == 12
+        assert py.loc[y, "cv"] == pytest.approx(x.std() / x.mean(), rel=1e-12)
+        assert py.loc[y, "sd"] == pytest.approx(x.std(), rel=1e-12)
+        # sd of logs: the same 11 units in every year (u03 left out everywhere, not only in 2004)
+        assert py.loc[y, "n_log"] == 11
+        assert py.loc[y, "sd_log"] == pytest.approx(np.log(tab.drop(index="u03")[y]).std(ddof=0), rel=1e-12)
+    assert set(out["trend"]["measure"]) == {"sd_log", "cv", "sd"}
+    assert np.isfinite(out["trend"]["slope"]).all()
+    assert len(out["notes"]) == 1 and "u03 (2004)" in out["notes"][0] and "sd of logs" in out["notes"][0]
+    # cross-section beta: the zero is in neither end year -> all units, no note
+    cs = beta_convergence(tab)
+    assert cs["scalars"]["n"] == 12 and cs["notes"] == []
+    # ... a zero in the start year leaves that unit out, with a note
+    t2 = tab.copy()
+    t2.loc["u07", 2001] = 0.0
+    cs2 = beta_convergence(t2)
+    assert cs2["scalars"]["n"] == 11 and "u07 (2001)" in cs2["notes"][0]
+    ref = beta_convergence(t2.drop(index="u07"))
+    assert cs2["scalars"]["beta"] == pytest.approx(ref["scalars"]["beta"], rel=1e-12)
+    # panel beta: only the two growth observations touching the zero are left out
+    pb = panel_beta(tab)
+    assert pb["scalars"]["n_obs"] == 12 * 7 - 2 and "2 annual growth observation(s)" in pb["notes"][0]
+    manual = tab.copy()
+    manual.loc["u03", 2004] = np.nan
+    assert pb["scalars"]["beta"] == pytest.approx(panel_beta(manual)["scalars"]["beta"], rel=1e-10)
+
+
+def test_conditional_beta_with_a_long_controls_table_uses_start_year_values():
+    tab = _panel(n=12, t=6, seed=2)
+    rng = np.random.default_rng(3)
+    long = pd.DataFrame([(u, y, rng.normal()) for u in tab.index for y in tab.columns], columns=["unit", "year", "x"])
+    out = beta_convergence(tab, controls=long)
+    start = long[long["year"] == 2001].set_index("unit")[["x"]]
+    ref = beta_convergence(tab, controls=start)
+    pd.testing.assert_frame_equal(out["coefficients"], ref["coefficients"])
+    assert out["scalars"]["kind"] == "conditional"
+    with pytest.raises(InputError, match="2001"):
+        beta_convergence(tab, controls=long[long["year"] > 2001])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -330,3 +330,132 @@ def test_invariant_to_scale_order_and_labels(data, c, rnd):
     for key in ("G", "Gw", "Gnb", "Gt"):
         assert getattr(r2, key) == pytest.approx(getattr(r, key), rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(np.sort(r2.pairs["G_jh"]), np.sort(r.pairs["G_jh"]), rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------
+# groups whose values are all 0 (G_jj undefined, contribution 0) or all equal (G_jj = 0)
+# ---------------------------------------------------------------------------------------------------
+def dagum_brute_zero_safe(x, g, w=None):
+    """Dagum's terms by explicit O(n^2) loops, with the convention for a group of zeros: its G_jj = 0/0 is
+    undefined, but it enters Gw only as p_j s_j G_jj with s_j = 0, i.e. contributes 0 (and a pair of two
+    groups of zeros contributes 0 to Gnb and Gt)."""
+    x = np.asarray(x, float)
+    g = np.asarray(g).astype(str)
+    w = np.ones_like(x) if w is None else np.asarray(w, float)
+    labels = sorted(set(g))
+    W = w.sum()
+    S = (w * x).sum()
+    mu = S / W
+    n = len(x)
+    G = sum(w[i] * w[r] * abs(x[i] - x[r]) for i in range(n) for r in range(n)) / (2 * W**2 * mu)
+    grp = {j: np.flatnonzero(g == j) for j in labels}
+    Wj = {j: w[grp[j]].sum() for j in labels}
+    muj = {j: (w[grp[j]] * x[grp[j]]).sum() / Wj[j] for j in labels}
+    p = {j: Wj[j] / W for j in labels}
+    s = {j: p[j] * muj[j] / mu for j in labels}
+    Gw = 0.0
+    Gjj = {}
+    for j in labels:
+        tot = sum(w[a] * w[b] * abs(x[a] - x[b]) for a in grp[j] for b in grp[j])
+        Gjj[j] = tot / (2 * Wj[j] ** 2 * muj[j]) if muj[j] > 0 else float("nan")
+        Gw += Gjj[j] * p[j] * s[j] if muj[j] > 0 else 0.0
+    Gnb = Gt = 0.0
+    for ia, a in enumerate(labels):
+        for b in labels[ia + 1:]:
+            j, h = (a, b) if muj[a] >= muj[b] else (b, a)
+            tot = d = pp = 0.0
+            for i1 in grp[j]:
+                for i2 in grp[h]:
+                    diff = x[i1] - x[i2]
+                    tot += w[i1] * w[i2] * abs(diff)
+                    d += w[i1] * w[i2] * max(diff, 0.0)
+                    pp += w[i1] * w[i2] * max(-diff, 0.0)
+            if muj[j] + muj[h] == 0:
+                continue  # two groups of zeros: no contribution
+            Gjh = tot / (Wj[j] * Wj[h] * (muj[j] + muj[h]))
+            D = (d - pp) / (d + pp) if d + pp > 0 else 0.0
+            f = p[j] * s[h] + p[h] * s[j]
+            Gnb += Gjh * f * D
+            Gt += Gjh * f * (1 - D)
+    return dict(G=G, Gw=Gw, Gnb=Gnb, Gt=Gt, Gjj=Gjj)
+
+
+def test_group_of_zeros_qa_case():
+    """QA: dagum([0,0,1,2],[0,0,1,1]) gave Gw = NaN and G != Gw + Gnb + Gt. G = 7/12; group '1' has G_jj = 1/6,
+    p = 1/2, s = 1, so Gw = 1/12; Gnb = p0 p1 |mu0 - mu1| / mu * 2 ... = 1/2; Gt = 0."""
+    r = dagum([0, 0, 1, 2], [0, 0, 1, 1])
+    assert r.G == pytest.approx(7 / 12, rel=1e-14)
+    assert r.Gw == pytest.approx(1 / 12, rel=1e-14)
+    assert r.Gnb == pytest.approx(0.5, rel=1e-14) and r.Gt == 0.0
+    assert r.G == pytest.approx(r.Gw + r.Gnb + r.Gt, rel=1e-14)
+    grp = r.groups.set_index("group")
+    assert np.isnan(grp.loc["0", "G_jj"]) and grp.loc["0", "Gw_contrib"] == 0.0
+    assert grp.loc["1", "G_jj"] == pytest.approx(1 / 6)
+    assert any("undefined" in n for n in r.notes)
+    # bootstrap: every replication keeps the identity, and the components' intervals are finite
+    b = dagum([0, 0, 1, 2, 3, 3], [0, 0, 1, 1, 2, 2], B=200, seed=1)
+    ci = b.ci.set_index("stat")
+    for key in ("G", "Gw", "Gnb", "Gt", "Gw_share"):
+        assert np.isfinite(ci.loc[key, ["lower", "upper", "se"]].to_numpy(float)).all(), key
+    assert np.isnan(ci.loc["G_jj[0]", "estimate"])  # undefined, reported as such
+
+
+zero_groups_st = st.integers(2, 4).flatmap(
+    lambda k: st.tuples(
+        st.just(k),
+        st.lists(st.integers(1, 6), min_size=k, max_size=k),  # group sizes
+        st.lists(st.sampled_from(["zero", "equal", "free"]), min_size=k, max_size=k),
+        st.randoms(use_true_random=False),
+        st.booleans(),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(zero_groups_st)
+def test_zero_and_all_equal_groups_brute_force_identity_and_bootstrap(params):
+    k, sizes, kinds, rnd, weighted = params
+    if all(kd == "zero" for kd in kinds):
+        kinds[0] = "free"
+    x, g = [], []
+    for j, (m, kd) in enumerate(zip(sizes, kinds)):
+        if kd == "zero":
+            vals = [0.0] * m
+        elif kd == "equal":
+            vals = [float(rnd.choice([0.5, 3.0, 7.25]))] * m
+        else:
+            vals = [rnd.choice([0.0, rnd.uniform(0.1, 50)]) for _ in range(m)]
+        x += vals
+        g += [f"g{j}"] * m
+    x = np.array(x)
+    if x.sum() <= 0:
+        x[-1] = 1.0
+    w = np.array([rnd.uniform(0.5, 5) for _ in x]) if weighted else None
+    note(f"x={x.tolist()} g={g} w={None if w is None else w.tolist()}")
+    r = dagum(x, g, w)
+    ref = dagum_brute_zero_safe(x, g, w)
+    assert r.G == pytest.approx(r.Gw + r.Gnb + r.Gt, rel=1e-10, abs=1e-14)
+    for key in ("G", "Gw", "Gnb", "Gt"):
+        v = getattr(r, key)
+        assert np.isfinite(v)
+        assert v == pytest.approx(ref[key], rel=1e-9, abs=1e-12), key
+    grp = r.groups.set_index("group")
+    for j, kd in enumerate(kinds):
+        lab = f"g{j}"
+        if grp.loc[lab, "mean"] == 0:
+            assert np.isnan(grp.loc[lab, "G_jj"]) and grp.loc[lab, "Gw_contrib"] == 0.0
+        else:
+            assert grp.loc[lab, "G_jj"] == pytest.approx(ref["Gjj"][lab], rel=1e-9, abs=1e-12)
+            if kd == "equal":
+                assert grp.loc[lab, "G_jj"] == 0.0
+    assert np.isfinite(r.pairs[["Gnb_contrib", "Gt_contrib"]].to_numpy(float)).all()
+    assert r.groups["Gw_contrib"].sum() == pytest.approx(r.Gw, rel=1e-12, abs=1e-15)
+    # the vectorised bootstrap uses the same terms: the identity holds in every replication
+    from dcindex.pattern.decomposition import _bootstrap_counts, _terms
+
+    labels, codes = np.unique(np.asarray(g), return_inverse=True)
+    counts = _bootstrap_counts(codes, 25, np.random.default_rng(0), True)
+    tb = _terms(*pairwise_abs_sums(x, codes, len(labels), counts if w is None else counts * w))
+    ok = np.isfinite(tb["G"])  # a replication drawing only zeros has no Gini at all
+    np.testing.assert_allclose(tb["G"][ok], (tb["Gw"] + tb["Gnb"] + tb["Gt"])[ok], rtol=1e-10, atol=1e-14)
+    assert np.isfinite(tb["Gw"][ok]).all()

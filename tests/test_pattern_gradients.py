@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dcindex.errors import InputError
+from dcindex.errors import InputError, MethodError
 from dcindex.pattern import gap_trends, group_gaps, group_stats, quadrants
 
 
@@ -73,9 +73,60 @@ def test_gap_trend_matches_linregress_and_verdicts():
 def test_quadrants_hand():
     t = pd.DataFrame({2015: [10.0, 10.0, 40.0, 40.0], 2020: [20.0, 12.0, 60.0, 44.0]}, index=list("abcd"))
     q = quadrants(t).set_index("unit")
-    # levels 20, 12, 60, 44 (median 32); CAGR (2)^(1/5)-1, 1.2^(1/5)-1, 1.5^(1/5)-1, 1.1^(1/5)-1
-    assert q.loc["a", "growth"] == pytest.approx(2 ** 0.2 - 1)
+    # default growth: absolute change per year (20-10)/5 = 2, 0.4, 4, 0.8 (median 1.4); scores 20, 12, 60, 44
+    # (median 32)
+    assert (q["growth_measure"] == "change").all()
+    assert q["growth"].to_dict() == pytest.approx({"a": 2.0, "b": 0.4, "c": 4.0, "d": 0.8})
+    assert (q["score_median"] == 32).all() and q["growth_median"].to_numpy() == pytest.approx([1.4] * 4)
     assert q["quadrant"].to_dict() == {"a": "catching up", "b": "lagging", "c": "leading", "d": "falling behind"}
-    z = quadrants(t - 20)  # non-positive values: mean annual change instead of CAGR
-    assert (z["growth_measure"] == "annual_change").all()
-    assert z.set_index("unit").loc["c", "growth"] == pytest.approx(4.0)
+    assert q.loc["a", "score_start"] == 10 and q.loc["a", "score"] == 20 and (q["n_units"] == 4).all()
+    # CAGR on request: (2)^(1/5)-1, 1.2^(1/5)-1, 1.5^(1/5)-1, 1.1^(1/5)-1 -- here the same quadrants
+    c = quadrants(t, growth="cagr").set_index("unit")
+    assert c.loc["a", "growth"] == pytest.approx(2 ** 0.2 - 1) and (c["growth_measure"] == "cagr").all()
+    assert c["quadrant"].to_dict() == q["quadrant"].to_dict()
+
+
+def test_quadrants_growth_measure_is_fixed_not_switched_by_the_data():
+    """Before: CAGR when all values were positive, absolute change otherwise -- two definitions chosen silently by
+    the data. Now one measure, chosen by the caller; CAGR on non-positive values is an error."""
+    t = pd.DataFrame({2015: [10.0, 10.0, 40.0, 40.0], 2020: [20.0, 12.0, 60.0, 44.0]}, index=list("abcd"))
+    shifted = quadrants(t - 20)  # non-positive values: still the absolute change, same numbers
+    assert (shifted["growth_measure"] == "change").all()
+    np.testing.assert_allclose(shifted["growth"], quadrants(t)["growth"])
+    with pytest.raises(MethodError, match="cagr"):
+        quadrants(t - 20, growth="cagr")
+    with pytest.raises(InputError):
+        quadrants(t, growth="percent")
+    with pytest.raises(InputError):
+        quadrants(t, start=2020, end=2015)
+
+
+def test_quadrants_for_one_unit_uses_thresholds_of_all_units():
+    t = pd.DataFrame({2015: [10.0, 10.0, 40.0, 40.0, np.nan], 2018: [1.0, 2.0, 3.0, 4.0, 5.0],
+                      2020: [20.0, 12.0, 60.0, 44.0, 30.0]}, index=["a", "b", "c", "d", "e"])
+    full = quadrants(t)
+    assert full.attrs["excluded_units"] == ["e"] and set(full["unit"]) == set("abcd")
+    one = quadrants(t, unit="d")
+    assert list(one["unit"]) == ["d"] and one["quadrant"].iloc[0] == "falling behind"
+    assert one.iloc[0].to_dict() == full[full["unit"] == "d"].iloc[0].to_dict()
+    two = quadrants(t, unit=["c", "a"])
+    assert list(two["unit"]) == ["c", "a"]
+    later = quadrants(t, start=2018, unit="e")  # 'e' has values in 2018 and 2020
+    assert later["n_units"].iloc[0] == 5 and later["growth"].iloc[0] == pytest.approx(12.5)
+    with pytest.raises(InputError, match="zz"):
+        quadrants(t, unit="zz")
+    with pytest.raises(MethodError):
+        quadrants(t, unit="e")  # no value in 2015
+
+
+def test_quadrants_accept_a_build_result_and_match_the_pattern_analysis():
+    from test_pattern_analyse import _as_build_result, _lattice_panel
+
+    from dcindex.pattern import analyse
+
+    table, units, edges = _lattice_panel()
+    br = _as_build_result(table, units)
+    q = quadrants(br, node="P1")
+    pd.testing.assert_frame_equal(q, quadrants(table * 0.5))
+    res = analyse(br, by="band", w=edges, B=0, permutations=0, markov_permutations=0, spatial_models=())
+    pd.testing.assert_frame_equal(res.frames["quadrants"], quadrants(br))

@@ -213,3 +213,85 @@ def test_lisa_scatter_columns_slope_is_moran(us):
     mo = moran_by_year(table[[1950]], w, permutations=0)
     slope = np.polyfit(li["z"], li["lag"], 1)[0]
     assert slope == pytest.approx(mo["I"].iloc[0], rel=1e-10)
+
+
+def test_permutation_results_do_not_depend_on_row_order(us):
+    """Same seed, rows in another order: identical permutation p-values (units sorted by id before drawing)."""
+    table, w = us
+    sub = table[[1929, 1970]]
+    shuffled = sub.sample(frac=1, random_state=11)
+    a = moran_by_year(sub, w, permutations=99, seed=5)
+    b = moran_by_year(shuffled, w, permutations=99, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    la = lisa_by_year(sub, w, permutations=99, seed=5)
+    lb = lisa_by_year(shuffled, w, permutations=99, seed=5)
+    pd.testing.assert_frame_equal(la, lb)
+
+
+def test_edge_list_ids_checked_and_normalised():
+    w, ids = _lattice(4, 4)
+    codes = {u: str(110000 + 100 * i) for i, u in enumerate(ids)}
+    edges = pd.DataFrame([(codes[i], codes[j]) for i in ids for j in w.neighbors[i]], columns=["focal", "neighbor"])
+    units = list(codes.values())
+    dec = edges.apply(lambda c: c + ".0")
+    wa, notes = align_weights(dec, units)
+    ref, _ = align_weights(edges, units)
+    assert wa.neighbors == ref.neighbors and any("read as integer" in n for n in notes)
+    # a libpysal W with float ids is matched the same way
+    from libpysal.weights import W
+
+    wf = W({float(k): [float(j) for j in v] for k, v in ref.neighbors.items()}, silence_warnings=True)
+    assert align_weights(wf, units)[0].neighbors == ref.neighbors
+    # ids that are not these units: an error naming the file and showing unmatched ids
+    other = edges.apply(lambda c: "c" + c)
+    other.attrs["source"] = "edges_bad.csv"
+    with pytest.raises(InputError, match="edges_bad.csv") as e:
+        align_weights(other, units)
+    assert "c110000" in str(e.value) and "0 of the 16 units" in str(e.value)
+    # non-integer codes are not rewritten: '1.0' stays '1.0'
+    assert align_weights(edges, units)[1] == []
+
+
+def test_city_moran_equals_esda(shared_data):
+    """Moran's I of the PKU-DFIIC city index 2020 with queen weights of the 2020 prefecture-level boundaries
+    (dcindex.china.spatial_weights, level='city'), against esda on the same W."""
+    import warnings
+
+    import esda
+
+    from dcindex.china import match_units, spatial_weights
+
+    if not (shared_data / "cn-boundaries" / "cities-2020.geojson").is_file():
+        pytest.skip("cities-2020.geojson is absent")
+    d = pd.read_csv(shared_data / "pku-dfiic" / "city.csv")
+    d = d[(d["year"] == 2020) & (d["pref_code_year18"] != 3712)]  # 莱芜 merged into 济南 in 2019
+    d = d.dropna(subset=["index_aggregate"])
+    codes = match_units(d["pref_code_year18"].astype(int).astype(str), level="city", year=2018)
+    y = pd.Series(d["index_aggregate"].to_numpy(float), index=codes.to_numpy(), name=2020)
+    assert len(y) > 300 and not y.index.duplicated().any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Hainan's prefectures joined to the mainland
+        w = spatial_weights(list(y.index), kind="queen", level="city")
+    before = (copy.deepcopy(w.neighbors), w.transform)
+    out = moran_by_year(y.to_frame(), w, permutations=199, seed=3)
+    assert (w.neighbors, w.transform) == before  # the caller's W is never modified
+    m = esda.Moran(y.to_numpy(), copy.deepcopy(w), transformation="r", permutations=0)
+    r = out.iloc[0]
+    assert r["n"] == len(y)
+    assert r["I"] == pytest.approx(m.I, rel=1e-12) and r["EI"] == pytest.approx(m.EI, rel=1e-12)
+    assert r["z_norm"] == pytest.approx(m.z_norm, rel=1e-10) and r["p_norm"] == pytest.approx(m.p_norm, rel=1e-8)
+    assert r["I"] > 0.5 and r["p_sim"] == pytest.approx(1 / 200)  # strongly clustered: no permuted I as large
+    # the permutation null equals esda's given the same permutations (esda on the W in the same unit order)
+    from libpysal.weights import W
+
+    yy = y.sort_index()
+    wo = W({u: list(w.neighbors[u]) for u in yy.index}, {u: list(w.weights[u]) for u in yy.index},
+           id_order=list(yy.index), silence_warnings=True)
+    rs = np.random.RandomState(7)
+    perms = np.stack([rs.permutation(len(yy)) for _ in range(49)])
+    np.random.seed(7)
+    me = esda.Moran(yy.to_numpy(), wo, transformation="r", permutations=49)
+    wa, _ = align_weights(w, list(yy.index))
+    sim = moran_sim(yy.to_numpy() - yy.mean(), _row_standardised(wa), perms)
+    np.testing.assert_allclose(sim, me.sim, rtol=1e-10)
+    assert me.I == pytest.approx(r["I"], rel=1e-12)

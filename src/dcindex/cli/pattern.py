@@ -62,12 +62,59 @@ def _manifest_root(result_dir: Path) -> str | None:
         return None
 
 
+def _load_controls(spec: str | None, units):
+    """``--controls``: a CSV file (unit + numeric columns, or unit, year + columns for time-varying controls)
+    or comma-separated column names of the units table."""
+    import pandas as pd
+
+    if spec is None or not spec.strip():
+        return None
+    path = Path(spec)
+    if path.is_file():
+        c = _read_csv(path, "controls file", dtype={"unit": str})
+        if "unit" not in c.columns:
+            raise InputError("the controls file has no 'unit' column.", where=str(path),
+                             hint="Columns: unit, then numeric controls (or unit, year, controls for time-varying "
+                                  "controls).")
+        c["unit"] = c["unit"].astype(str).str.strip()
+        for col in c.columns:
+            if col == "unit":
+                continue
+            num = pd.to_numeric(c[col], errors="coerce")
+            bad = num.isna() & c[col].notna()
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0])
+                raise InputError(f"row {row + 2}: value {c[col].iloc[row]!r} is not a number.",
+                                 where=f"{path}, column {col!r}", hint="Controls must be plain numbers.")
+            c[col] = num
+        if "year" not in c.columns:
+            if c["unit"].duplicated().any():
+                raise InputError(f"unit {c['unit'][c['unit'].duplicated()].iloc[0]} appears twice.", where=str(path),
+                                 hint="One row per unit, or add a 'year' column for time-varying controls.")
+            c = c.set_index("unit")
+        c.attrs["source"] = str(path)
+        return c
+    if path.suffix.lower() in (".csv", ".txt") or "/" in spec or "\\" in spec:
+        raise InputError("controls file not found.", where=spec,
+                         hint="Give an existing CSV file or comma-separated column names of units.csv.")
+    cols = [c.strip() for c in spec.split(",") if c.strip()]
+    if units is None:
+        raise InputError(f"controls {cols} name unit columns, but there is no units table.", where="--controls",
+                         hint="Pass --units FILE, or give a controls CSV file (unit, controls ...).")
+    lack = [c for c in cols if c not in units.columns]
+    if lack:
+        raise InputError(f"control columns {lack} are not in the units table and no such file exists.",
+                         where="--controls", hint=f"Use columns of units.csv: {list(units.columns)}, or a CSV file.")
+    return cols
+
+
 def _load_weights(edges: Path | None, centroids: Path | None):
     import pandas as pd
 
     w = coords = None
     if edges is not None:
         w = _read_csv(edges, "edge list", dtype=str)
+        w.attrs["source"] = str(edges)
     if centroids is not None:
         c = _read_csv(centroids, "centroids", dtype={0: str})
         c = c.set_index(c.columns[0])
@@ -96,7 +143,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of every random procedure."),
         bootstrap: int = typer.Option(999, "--bootstrap", help="Bootstrap replications for Dagum CIs (0: none)."),
         permutations: int = typer.Option(999, "--permutations", help="Permutations for Moran's I and LISA."),
-        classes: int = typer.Option(4, "--classes", help="Quantile classes of the Markov chains."),
+        classes: int = typer.Option(4, "--classes", help="Quantile classes of the Markov chains (2 .. units/2)."),
+        cutoffs: str = typer.Option("pooled", "--cutoffs", help="Markov class cutoffs: pooled (all years together, "
+                                                               "fixed over time) or year (quantiles of each year)."),
+        controls: str = typer.Option(None, "--controls", help="Conditional beta controls: comma-separated numeric "
+                                                             "columns of units.csv, or a CSV file (unit, controls "
+                                                             "... or unit, year, controls ... for time-varying)."),
+        growth: str = typer.Option("change", "--growth", help="Growth measure of the score x growth quadrants: "
+                                                             "change (absolute change per year) or cagr."),
         out: Path = typer.Option(None, "--out", help="Output folder (default RESULT_DIR/pattern/<by>/ for the index, "
                                                      "RESULT_DIR/pattern/<by>__<node>/ for another node)."),
     ) -> None:
@@ -106,9 +160,12 @@ def register(app: typer.Typer) -> None:
 
         from dcindex.cli._common import console
         from dcindex.pattern import analyse
-        from dcindex.pattern._common import _pick_root
+        from dcindex.pattern._common import _pick_root, check_out_dir
 
+        if out is not None:
+            check_out_dir(out)  # before the work: an --out that is a file is a clean error
         data, units, name, base = load_inputs(result_dir, units_file)
+        ctrl = _load_controls(controls, units)
         root = _manifest_root(result_dir) if name is None else None
         if node is None:
             node = root
@@ -122,7 +179,8 @@ def register(app: typer.Typer) -> None:
             w, poly_centroids, _ = weights_from_polygons(polygons, id_field=id_field)
             coords = poly_centroids if coords is None else coords
         res = analyse(data, by=by, node=node, weights=weights, w=w, seed=seed, units=units, coords=coords,
-                      B=bootstrap, permutations=permutations, k=classes, name=name)
+                      B=bootstrap, permutations=permutations, k=classes, cutoffs=cutoffs, controls=ctrl,
+                      growth=growth, name=name)
 
         def safe(s: str) -> str:
             return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in s)

@@ -111,7 +111,8 @@ def as_panel(obj: Any, node: str | None = None, units: pd.DataFrame | None = Non
     * long DataFrame with columns ``unit, year, <value>`` (and optionally ``node``).
     * wide DataFrame indexed by unit with one column per year.
     ``name`` overrides the label (default: the node, a DataFrame's ``attrs["label"]`` or "value").
-    The caller's objects are never modified.
+    Units are sorted by code, so results (including seeded random draws) do not depend on the row order of
+    the input. The caller's objects are never modified.
     """
     notes: list[str] = []
     if isinstance(obj, Panel):
@@ -165,6 +166,8 @@ def as_panel(obj: Any, node: str | None = None, units: pd.DataFrame | None = Non
     wide = _numeric(wide, where)
     wide = wide[sorted(wide.columns)]
     wide.columns = pd.Index(wide.columns, name="year")
+    # units in code order: every random draw (bootstrap, permutations) is then independent of the input row order
+    wide = wide.sort_index()
     if wide.shape[0] < 3:
         raise InputError(f"only {wide.shape[0]} units; pattern analysis needs at least 3.", where=where,
                          hint="Analyse a table with more units.")
@@ -294,8 +297,38 @@ def jsonable(obj: Any) -> Any:
 
 
 def frame_to_csv(df: pd.DataFrame) -> str:
-    """Deterministic CSV text (UTF-8, '\\n' line ends, full float precision)."""
-    return df.to_csv(index=False, lineterminator="\n", float_format="%.12g")
+    """Deterministic CSV text (UTF-8, '\\n' line ends, full float precision).
+
+    Floats are written as Python's shortest round-trip ``repr`` (pandas' default when no ``float_format`` is
+    given), so ``float(text) == value`` exactly; identical inputs and seed give identical bytes."""
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def check_out_dir(path: str | os.PathLike) -> None:
+    """A clean :class:`InputError` when ``path`` or one of its parents exists and is not a folder."""
+    from pathlib import Path
+
+    p = Path(path)
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                what = "the output path" if q == p else f"a parent of the output path, {q},"
+                raise InputError(f"{what} exists and is not a folder.", where=str(p),
+                                 hint="Choose another --out folder (a new or existing directory, not a file).")
+            return
+
+
+def prepare_out_dir(path: str | os.PathLike) -> None:
+    """Create the output folder ``path`` (and parents); a clean :class:`InputError` when that is impossible
+    (the path or one of its parents is an existing file, or the folder cannot be created)."""
+    from pathlib import Path
+
+    check_out_dir(path)
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder: {exc.strerror or exc}.", where=str(path),
+                         hint="Choose a folder you can write to with --out.")
 
 
 def ols_trend(y: np.ndarray, t: np.ndarray, alpha: float = 0.05, cov_type: str = "nonrobust") -> dict[str, float]:

@@ -1,8 +1,14 @@
 """Convergence: sigma (dispersion over time), beta (cross-section, two-way fixed-effects panel), spatial beta.
 
-* sigma: per year the standard deviation of log values (population sd, ddof=0) and the coefficient of
-  variation; their linear trend over years by OLS (statsmodels) -- a significantly negative slope is
-  sigma-convergence.
+* sigma: per year the standard deviation of log values (population sd, ddof=0), the coefficient of
+  variation and the standard deviation of the levels; their linear trend over years by OLS (statsmodels) --
+  a significantly negative slope is sigma-convergence.
+* Non-positive values (logs undefined; e.g. the 0 of the year's lowest unit after min-max normalisation):
+  with ``nonpositive="exclude"`` (default) each log-based measure leaves out only what it cannot use and says
+  so in ``notes``: the sd of logs leaves out units with a value <= 0 in any year (the same units in every
+  year, so the trend is not driven by a changing sample); the cross-section and spatial beta leave out units
+  with a value <= 0 in the start or end year; the panel beta leaves out the annual growth observations that
+  involve a value <= 0. CV and sd of levels always use all units. ``nonpositive="error"`` raises instead.
 * cross-section beta (Barro and Sala-i-Martin 1992): g_i = (ln y_iT - ln y_i0) / tau on a constant,
   ln y_i0 and optional controls X_i; OLS with HC1 standard errors (statsmodels). Speed
   lambda = -ln(1 + beta tau) / tau, half-life = ln 2 / lambda (defined when 0 < 1 + beta tau < 1).
@@ -38,29 +44,105 @@ def speed_half_life(beta: float, tau: float = 1.0) -> tuple[float, float]:
     return float(lam), float(np.log(2) / lam)
 
 
-def sigma_convergence(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, Any]:
-    """Per-year sd of logs and CV; trend test of each (slope per year with CI)."""
+NONPOSITIVE = ("exclude", "error")
+
+
+def _enough(d: pd.DataFrame, what: str, k: int = 2) -> None:
+    if len(d) <= k:
+        raise MethodError(f"{what} needs more than {k} units with positive values in both years; {len(d)} left.",
+                          where=what, hint="Use a longer or different period, or data on a positive scale.")
+
+
+def _check_nonpositive(nonpositive: str) -> None:
+    if nonpositive not in NONPOSITIVE:
+        raise InputError(f"unknown nonpositive option {nonpositive!r}.", where="convergence",
+                         hint='Use "exclude" (leave out what logs cannot use, with a note) or "error".')
+
+
+def _describe(bad: pd.DataFrame, limit: int = 8) -> str:
+    """'u1 (2013, 2015), u2 (2020)' for a boolean unit x year frame of excluded values."""
+    parts = []
+    for u, row in bad.iterrows():
+        if row.any():
+            parts.append(f"{u} ({', '.join(str(y) for y in row.index[row.to_numpy()])})")
+    more = f" and {len(parts) - limit} more" if len(parts) > limit else ""
+    return ", ".join(parts[:limit]) + more
+
+
+def positive_units(table: pd.DataFrame, what: str, nonpositive: str = "exclude") -> tuple[pd.DataFrame, list[str]]:
+    """Rows of ``table`` without any value <= 0 (missing values allowed) and a note naming the rows left out.
+    With ``nonpositive="error"`` a value <= 0 raises :class:`MethodError`."""
+    _check_nonpositive(nonpositive)
+    vals = table.to_numpy(float)
+    if np.any(np.isinf(vals)):
+        raise MethodError(f"{what} needs finite values.", where=what, hint="Remove or impute infinite values.")
+    bad = pd.DataFrame(np.isfinite(vals) & (vals <= 0), index=table.index, columns=table.columns)
+    rows = bad.any(axis=1)
+    if not rows.any():
+        return table, []
+    if nonpositive == "error":
+        require_positive(vals[np.isfinite(vals)], what, "data")
+    note = (f"{what}: {int(rows.sum())} unit(s) left out because logs need positive values; value <= 0 in: "
+            f"{_describe(bad[rows])}")
+    return table.loc[~rows], [note]
+
+
+def sigma_convergence(table: pd.DataFrame, alpha: float = 0.05, nonpositive: str = "exclude") -> dict[str, Any]:
+    """Per-year sd of logs, CV and sd of levels; trend test of each (slope per year with CI).
+
+    CV and sd use every unit with a value that year; the sd of logs uses the units whose values are all > 0
+    (``nonpositive="exclude"``, the units left out are named in ``notes``) or raises (``"error"``)."""
+    logs, notes = positive_units(table, "sigma convergence (sd of logs)", nonpositive)
+    if len(logs) < 3 and len(logs) < len(table):
+        notes.append(f"sigma convergence (sd of logs): only {len(logs)} unit(s) with positive values; the sd of "
+                     f"logs is not computed (CV and sd of levels are)")
+        logs = logs.iloc[:0]
     rows = []
     for year in table.columns:
         x = table[year].dropna().to_numpy(float)
-        require_positive(x, "sigma convergence (logs)", f"year {year}")
-        lx = np.log(x)
-        rows.append({"year": int(year), "n": x.size, "sd_log": float(lx.std()), "cv": float(x.std() / x.mean())})
+        lx = np.log(logs[year].dropna().to_numpy(float))
+        m = float(x.mean()) if x.size else np.nan
+        sd = float(x.std()) if x.size else np.nan
+        rows.append({"year": int(year), "n": int(x.size), "mean": m, "sd": sd,
+                     "cv": sd / m if m > 0 else np.nan, "n_log": int(lx.size),
+                     "sd_log": float(lx.std()) if lx.size >= 2 else np.nan})
     per_year = pd.DataFrame(rows)
+    if (per_year["mean"] <= 0).any():
+        notes.append(f"sigma convergence: CV not computed for years with a mean <= 0: "
+                     f"{per_year.loc[per_year['mean'] <= 0, 'year'].tolist()}")
     t = per_year["year"].to_numpy(float)
     trends = []
-    for meas in ("sd_log", "cv"):
+    for meas in ("sd_log", "cv", "sd"):
         tr = ols_trend(per_year[meas].to_numpy(float), t, alpha)
         tr["measure"] = meas
         tr["converging"] = bool(tr["ci_high"] < 0) if np.isfinite(tr["ci_high"]) else None
         trends.append(tr)
     cols = ["measure", "slope", "se", "ci_low", "ci_high", "p_value", "n", "converging"]
-    return {"per_year": per_year, "trend": pd.DataFrame(trends)[cols]}
+    return {"per_year": per_year, "trend": pd.DataFrame(trends)[cols], "notes": notes}
 
 
-def _controls_cross(controls: Any, units: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
+def _controls_cross(controls: Any, units: pd.DataFrame | None, index: pd.Index,
+                    year: int | None = None) -> pd.DataFrame | None:
+    """Unit-level controls aligned to ``index``. A long table (unit, year, ...) gives its values in ``year``
+    (the start year of a cross-section regression: initial conditions)."""
     if controls is None:
         return None
+    if isinstance(controls, pd.DataFrame) and {"unit", "year"} <= set(controls.columns):
+        if year is None:
+            raise InputError("time-varying controls (unit, year, ...) need a year here.", where="convergence",
+                             hint="Pass unit-level controls (a DataFrame indexed by unit).")
+        c = controls.copy()
+        c["unit"] = c["unit"].astype(str).str.strip()
+        yrs = pd.to_numeric(c["year"], errors="coerce")
+        c = c[yrs == int(year)].drop(columns="year")
+        if c.empty:
+            raise InputError(f"the controls table has no rows for {year}, the start year of the cross-section "
+                             f"regression.", where="convergence controls",
+                             hint="Cross-section beta uses the controls of the start year; add that year.")
+        if c["unit"].duplicated().any():
+            raise InputError(f"the controls table has several rows for one unit in {year}.",
+                             where="convergence controls", hint="Give one row per unit and year.")
+        controls = c
     if isinstance(controls, (list, tuple)):
         if units is None:
             raise InputError("control columns named but no units table given.", where="convergence",
@@ -94,8 +176,12 @@ def _coef_frame(names: list[str], params, bse, pvalues, ci) -> pd.DataFrame:
 
 def beta_convergence(table: pd.DataFrame, controls: Any = None, units: pd.DataFrame | None = None,
                      start: int | None = None, end: int | None = None, cov_type: str = "HC1",
-                     alpha: float = 0.05) -> dict[str, Any]:
-    """Cross-section beta convergence between ``start`` and ``end`` (default first and last year)."""
+                     alpha: float = 0.05, nonpositive: str = "exclude") -> dict[str, Any]:
+    """Cross-section beta convergence between ``start`` and ``end`` (default first and last year).
+
+    ``controls``: names of unit columns, a DataFrame indexed by unit, or a long table (unit, year, ...) whose
+    start-year values are used. Units with a value <= 0 in ``start`` or ``end`` are left out with a note
+    (``nonpositive="exclude"``) or raise (``"error"``)."""
     import statsmodels.api as sm
 
     years = list(table.columns)
@@ -104,13 +190,13 @@ def beta_convergence(table: pd.DataFrame, controls: Any = None, units: pd.DataFr
     if start not in years or end not in years or end <= start:
         raise InputError(f"invalid period {start}-{end}.", where="beta convergence",
                          hint=f"Pick two years among {years[0]}..{years[-1]}, start < end.")
-    d = table[[start, end]].dropna()
-    require_positive(d.to_numpy(float), "beta convergence (logs)", f"years {start}, {end}")
+    d, notes = positive_units(table[[start, end]].dropna(), "cross-section beta convergence", nonpositive)
+    _enough(d, "cross-section beta convergence")
     tau = float(end - start)
     ly0 = np.log(d[start].to_numpy(float))
     g = (np.log(d[end].to_numpy(float)) - ly0) / tau
     X = pd.DataFrame({"const": 1.0, "ln_y0": ly0}, index=d.index)
-    c = _controls_cross(controls, units, d.index)
+    c = _controls_cross(controls, units, d.index, start)
     if c is not None:
         X = pd.concat([X, c], axis=1)
     fit = sm.OLS(g, X.to_numpy(float)).fit(cov_type=cov_type)
@@ -121,7 +207,8 @@ def beta_convergence(table: pd.DataFrame, controls: Any = None, units: pd.DataFr
     return {"coefficients": coefs, "scalars": {"kind": kind, "start": start, "end": end, "n": int(fit.nobs),
                                                "beta": beta, "beta_p_value": float(fit.pvalues[1]),
                                                "r2": float(fit.rsquared), "speed": lam, "half_life": hl,
-                                               "cov_type": cov_type}}
+                                               "cov_type": cov_type},
+            "notes": notes}
 
 
 def _within(M: np.ndarray, unit: np.ndarray, time: np.ndarray, effects: str, tol: float = 1e-13,
@@ -169,8 +256,11 @@ def _panel_controls(controls: Any, units: pd.DataFrame | None, long: pd.DataFram
 
 
 def panel_beta(table: pd.DataFrame, controls: Any = None, units: pd.DataFrame | None = None,
-               effects: str = "twoway", alpha: float = 0.05) -> dict[str, Any]:
-    """Panel beta convergence with fixed effects (``effects``: twoway, unit, time, none), SE clustered by unit."""
+               effects: str = "twoway", alpha: float = 0.05, nonpositive: str = "exclude") -> dict[str, Any]:
+    """Panel beta convergence with fixed effects (``effects``: twoway, unit, time, none), SE clustered by unit.
+
+    Annual growth observations involving a value <= 0 are left out with a note (``nonpositive="exclude"``)
+    or raise (``"error"``)."""
     import statsmodels.api as sm
 
     if effects not in ("twoway", "unit", "time", "none"):
@@ -179,16 +269,27 @@ def panel_beta(table: pd.DataFrame, controls: Any = None, units: pd.DataFrame | 
     if years.size < 3:
         raise MethodError("panel beta convergence needs at least 3 years.", where="panel beta",
                           hint="Use the cross-section beta for two years.")
+    _check_nonpositive(nonpositive)
     vals = table.to_numpy(float)
-    pos = vals[np.isfinite(vals)]
-    require_positive(pos, "panel beta convergence (logs)", "panel")
+    if np.any(np.isinf(vals)):
+        raise MethodError("panel beta convergence needs finite values.", where="panel beta",
+                          hint="Remove or impute infinite values.")
+    nonpos = np.isfinite(vals) & (vals <= 0)
+    notes: list[str] = []
+    if nonpos.any():
+        if nonpositive == "error":
+            require_positive(vals[np.isfinite(vals)], "panel beta convergence (logs)", "panel")
+        bad = pd.DataFrame(nonpos, index=table.index, columns=table.columns)
+        n_obs = int((nonpos[:, 1:] | nonpos[:, :-1]).sum())
+        notes.append(f"panel beta convergence: {n_obs} annual growth observation(s) left out because logs need "
+                     f"positive values; value <= 0 in: {_describe(bad[bad.any(axis=1)])}")
+        vals = np.where(nonpos, np.nan, vals)
     ly = np.log(vals)
     gap = np.diff(years).astype(float)
     g = (ly[:, 1:] - ly[:, :-1]) / gap
     long = pd.DataFrame({"unit": np.repeat(table.index.to_numpy(), years.size - 1),
                          "year": np.tile(years[1:], len(table)), "year_prev": np.tile(years[:-1], len(table)),
                          "g": g.ravel(), "ln_y_lag": ly[:, :-1].ravel()})
-    notes: list[str] = []
     c, cnotes = _panel_controls(controls, units, long)
     names = ["ln_y_lag"]
     if c is not None:
@@ -230,7 +331,7 @@ def panel_beta(table: pd.DataFrame, controls: Any = None, units: pd.DataFrame | 
 
 def spatial_beta(table: pd.DataFrame, w: Any, model: str = "lag", controls: Any = None,
                  units: pd.DataFrame | None = None, start: int | None = None, end: int | None = None,
-                 coords: pd.DataFrame | None = None) -> dict[str, Any]:
+                 coords: pd.DataFrame | None = None, nonpositive: str = "exclude") -> dict[str, Any]:
     """Spatial cross-section beta convergence by ML with spreg: ``model`` = lag (SAR), error (SEM), durbin (SDM)."""
     import spreg
 
@@ -241,15 +342,16 @@ def spatial_beta(table: pd.DataFrame, w: Any, model: str = "lag", controls: Any 
     years = list(table.columns)
     start = years[0] if start is None else int(start)
     end = years[-1] if end is None else int(end)
-    d = table[[start, end]].dropna()
-    require_positive(d.to_numpy(float), "spatial beta convergence (logs)", f"years {start}, {end}")
-    wa, notes = align_weights(w, list(d.index), coords)
+    d, notes = positive_units(table[[start, end]].dropna(), f"spatial beta convergence ({model})", nonpositive)
+    _enough(d, f"spatial beta convergence ({model})", 3)
+    wa, wnotes = align_weights(w, list(d.index), coords)
+    notes += wnotes
     wa.transform = "r"  # our own copy
     tau = float(end - start)
     ly0 = np.log(d[start].to_numpy(float))
     g = ((np.log(d[end].to_numpy(float)) - ly0) / tau)[:, None]
     X = pd.DataFrame({"ln_y0": ly0}, index=d.index)
-    c = _controls_cross(controls, units, d.index)
+    c = _controls_cross(controls, units, d.index, start)
     if c is not None:
         X = pd.concat([X, c], axis=1)
     method = "full" if len(d) <= 1500 else "LU"

@@ -66,7 +66,9 @@ def _sorted_core(xs: np.ndarray, gs: np.ndarray, V: np.ndarray, k: int) -> tuple
     d = np.arange(k)
     M[:, d, d] = 2 * Q[:, d, d] - WS[:, d, d] + sq
     A = M + np.swapaxes(M, 1, 2)
-    return A, Wg, Scg + c * Wg
+    # group sums of the uncentred values (not Scg + c Wg, whose cancellation leaves ~1e-16 for a group of zeros)
+    Sg = np.matmul((V * xs)[:, None, :], oh)[:, 0, :]
+    return A, Wg, Sg
 
 
 def pairwise_abs_sums(x: np.ndarray, labels: np.ndarray, k: int, w: np.ndarray | None = None,
@@ -112,35 +114,45 @@ def pairwise_abs_sums(x: np.ndarray, labels: np.ndarray, k: int, w: np.ndarray |
 
 
 def _terms(A: np.ndarray, Wg: np.ndarray, Sg: np.ndarray) -> dict[str, np.ndarray]:
-    """All Dagum terms from the pairwise sums (vectorised over the leading axis)."""
+    """All Dagum terms from the pairwise sums (vectorised over the leading axis).
+
+    The contributions are computed in the form that stays defined when a group's values are all zero:
+    G_jj p_j s_j = A_jj / (2 W S) and G_jh (p_j s_h + p_h s_j) = A_jh / (W S) (substitute p_j = W_j / W,
+    s_j = S_j / S, mu_j = S_j / W_j). G_jj (and G_jh of two all-zero groups) is then NaN (0/0: the Gini of
+    zeros is undefined) while its contribution is exactly 0, and G = Gw + Gnb + Gt holds in every case.
+    """
     W = Wg.sum(-1)
     S = Sg.sum(-1)
     mu = S / W
+    WS = W * S
     with np.errstate(invalid="ignore", divide="ignore"):
         mu_j = Sg / Wg
         p = Wg / W[..., None]
         s = Sg / S[..., None]
         WW = Wg[..., :, None] * Wg[..., None, :]
-        scale = WW * (mu_j[..., :, None] + mu_j[..., None, :])
+        msum = mu_j[..., :, None] + mu_j[..., None, :]
+        scale = WW * msum
         # rounding noise of the cumulative sums (~eps * n relative) is not inequality: zero it so that D_jh
-        # of (near-)identical groups is 0 rather than noise / noise
-        A = np.where(A <= 1e-12 * scale, 0.0, A)
-        G = A.sum((-1, -2)) / (2 * W**2 * mu)
+        # of (near-)identical groups is 0 rather than noise / noise (the tolerance includes the overall mean,
+        # so it is never 0, also for groups whose values are all 0)
+        A = np.where(A <= 1e-12 * WW * (msum + mu[..., None, None]), 0.0, A)
+        G = A.sum((-1, -2)) / (2 * WS)
         diag = np.diagonal(A, axis1=-2, axis2=-1)
-        Gjj = diag / (2 * Wg**2 * mu_j)
+        Gjj = diag / (2 * Wg**2 * mu_j)  # NaN for a group of zeros (undefined)
+        cw = diag / (2 * WS[..., None])  # G_jj p_j s_j, 0 for a group of zeros
         Gjh = A / scale
         Delta = A / WW  # mean absolute difference between groups
         dmu = np.abs(mu_j[..., :, None] - mu_j[..., None, :])
         D = np.clip(np.where(A > 0, dmu / np.where(A > 0, Delta, 1.0), 0.0), 0.0, 1.0)
-        ps = p[..., :, None] * s[..., None, :] + p[..., None, :] * s[..., :, None]
+        pair = A / WS[..., None, None]  # G_jh (p_j s_h + p_h s_j)
         k = Wg.shape[-1]
         off = ~np.eye(k, dtype=bool)
-        nb = np.where(off, Gjh * ps * D, 0.0)
-        tr = np.where(off, Gjh * ps * (1 - D), 0.0)
-        Gw = (Gjj * p * s).sum(-1)
+        nb = np.where(off, pair * D, 0.0)
+        tr = np.where(off, pair * (1 - D), 0.0)
+        Gw = cw.sum(-1)
         Gnb = nb.sum((-1, -2)) / 2  # each unordered pair counted twice in the full matrix
         Gt = tr.sum((-1, -2)) / 2
-    return dict(G=G, Gw=Gw, Gnb=Gnb, Gt=Gt, mu=mu, mu_j=mu_j, p=p, s=s, Gjj=Gjj, Gjh=Gjh, D=D,
+    return dict(G=G, Gw=Gw, Gnb=Gnb, Gt=Gt, mu=mu, mu_j=mu_j, p=p, s=s, Gjj=Gjj, cw=cw, Gjh=Gjh, D=D,
                 Delta=Delta, nb=nb, tr=tr)
 
 
@@ -201,6 +213,8 @@ class DagumResult:
 def _prepare(values: Any, groups: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
     where = "dagum"
     if isinstance(values, pd.Series):
+        # units in id order, so the seeded bootstrap does not depend on the order of the rows
+        values = values.iloc[np.argsort(values.index.astype(str), kind="stable")]
         idx = values.index
         x = values.to_numpy(dtype=float)
         if isinstance(groups, pd.Series):
@@ -256,7 +270,7 @@ def _tables(t: dict[str, np.ndarray], labels: list[str], Wg: np.ndarray, counts:
     groups = pd.DataFrame({
         "group": labels, "n": counts.astype(int), "weight": Wg if weighted else counts.astype(float),
         "p_j": t["p"], "mean": t["mu_j"], "s_j": t["s"], "G_jj": t["Gjj"],
-        "Gw_contrib": t["Gjj"] * t["p"] * t["s"],
+        "Gw_contrib": t["cw"],
     })
     groups["Gw_share"] = groups["Gw_contrib"] / G
     rows = []
@@ -314,6 +328,10 @@ def dagum(values: Any, groups: Any, weights: Any = None, *, B: int = 0, seed: in
     counts = np.bincount(codes, minlength=k)
     gtab, ptab, comps = _tables(t, labels, Wg[0], counts, w is not None)
     notes: list[str] = []
+    zero = [labels[j] for j in range(k) if t["mu_j"][j] == 0]
+    if zero:
+        notes.append(f"group(s) {zero}: all values are 0, so the within-group Gini G_jj is undefined (NaN); "
+                     f"the group's contribution p_j s_j G_jj to Gw is 0")
     ci = None
     if B and B > 0:
         rng = np.random.default_rng(seed)
@@ -351,23 +369,39 @@ def _ci_table(t: dict[str, np.ndarray], tb: dict[str, np.ndarray], labels: list[
 
 
 def dagum_panel(table: pd.DataFrame, groups: pd.Series, weights: pd.Series | None = None, *, B: int = 0,
-                seed: int | None = 0, level: float = 0.95) -> dict[str, pd.DataFrame]:
+                seed: int | None = 0, level: float = 0.95) -> dict[str, Any]:
     """Dagum decomposition for each year (column) of a unit x year table; tidy frames with a ``year`` column.
 
     Units with a missing value in a year are left out of that year (counted in ``n``). Each year's
     bootstrap uses its own child seed spawned from ``seed`` so years are independent and reproducible.
+    A year the decomposition cannot handle (e.g. negative values) is left out with a note (``notes``);
+    when no year can be decomposed the first year's error is raised. ``last`` is the
+    :class:`DagumResult` of the last decomposed year.
     """
     out: dict[str, list[pd.DataFrame]] = {"components": [], "groups": [], "pairs": [], "ci": []}
     ss = np.random.SeedSequence(seed)
     children = ss.spawn(len(table.columns))
+    notes: list[str] = []
+    first_error: MethodError | InputError | None = None
+    last = None
     for year, child in zip(table.columns, children):
         col = table[year].dropna()
-        res = dagum(col, groups.reindex(col.index), None if weights is None else weights.reindex(col.index),
-                    B=B, seed=child.generate_state(1)[0] if B else seed, level=level)
+        try:
+            res = dagum(col, groups.reindex(col.index), None if weights is None else weights.reindex(col.index),
+                        B=B, seed=child.generate_state(1)[0] if B else seed, level=level)
+        except (MethodError, InputError) as exc:
+            first_error = first_error or exc
+            notes.append(f"Dagum decomposition {year} skipped: {exc.render()}")
+            continue
+        last = res
+        notes += [f"Dagum decomposition {year}: {n}" for n in res.notes]
         for name, df in (("components", res.components), ("groups", res.groups), ("pairs", res.pairs),
                          ("ci", res.ci)):
             if df is not None:
                 d = df.copy()
                 d.insert(0, "year", int(year))
                 out[name].append(d)
-    return {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in out.items()}
+    if last is None and first_error is not None:
+        raise first_error
+    frames = {k: (pd.concat(v, ignore_index=True) if v else pd.DataFrame()) for k, v in out.items()}
+    return {**frames, "notes": notes, "last": last}

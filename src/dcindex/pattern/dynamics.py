@@ -25,7 +25,8 @@ import pandas as pd
 
 from dcindex.errors import InputError, MethodError
 
-__all__ = ["kde_by_year", "markov_chain", "spatial_markov", "rank_mobility", "quantile_classes"]
+__all__ = ["kde_by_year", "markov_chain", "spatial_markov", "rank_mobility", "quantile_classes", "check_cutoffs",
+           "check_classes"]
 
 
 def kde_by_year(table: pd.DataFrame, bw: str | float = "scott", grid_size: int = 512,
@@ -68,9 +69,29 @@ def kde_by_year(table: pd.DataFrame, bw: str | float = "scott", grid_size: int =
     return {"density": pd.concat(dens, ignore_index=True), "summary": pd.DataFrame(summ)}
 
 
+def check_cutoffs(cutoffs: str) -> str:
+    """Normalised Markov cutoff rule: "pooled" or "yearly" ("year" is accepted for the latter)."""
+    c = str(cutoffs).strip().lower()
+    if c in ("pooled", "yearly", "year"):
+        return "pooled" if c == "pooled" else "yearly"
+    raise InputError(f"unknown Markov cutoffs {cutoffs!r}.", where="markov",
+                     hint='Use "pooled" (class bounds from all years together, fixed over time) or "year" / '
+                          '"yearly" (quantiles of each year).')
+
+
+def check_classes(k: int, n_units: int) -> None:
+    """Quantile classes need 2 <= k and at least two units per class on average in a year (k <= n / 2)."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2 or k > n_units // 2:
+        raise InputError(f"{k!r} Markov classes (k, --classes) cannot be formed from {n_units} units.", where="markov",
+                         hint=f"Choose between 2 and {max(2, n_units // 2)} classes (at least two units per class "
+                              f"in a year; 4 or 5 is usual).")
+
+
 def quantile_classes(y: np.ndarray, k: int, cutoffs: str = "pooled") -> tuple[np.ndarray, np.ndarray | None]:
     """Quantile class ids (n, t) of a complete (n, t) array; pooled or per-year cutoffs (mapclassify)."""
     import mapclassify as mc
+
+    cutoffs = check_cutoffs(cutoffs)
 
     if cutoffs == "pooled":
         q = mc.Quantiles(y.ravel(), k=k)
@@ -103,7 +124,9 @@ def markov_chain(table: pd.DataFrame, k: int = 4, cutoffs: str = "pooled", relat
     (class, upper cutoff, steady-state and initial/final shares) and scalars (Shorrocks mobility, Prais)."""
     from giddy.markov import Markov, prais
 
+    cutoffs = check_cutoffs(cutoffs)
     full, notes = _complete(table, "markov")
+    check_classes(k, len(full))
     y = full.to_numpy(float)
     if relative:
         y = _relative(y)
@@ -171,7 +194,11 @@ def spatial_markov(table: pd.DataFrame, w: Any, k: int = 4, m: int | None = None
     from dcindex.pattern.spatial import _row_standardised, align_weights
 
     m = k if m is None else m
+    cutoffs = check_cutoffs(cutoffs)
     full, notes = _complete(table, "spatial_markov")
+    full = full.iloc[np.argsort(full.index.astype(str), kind="stable")]  # permutations independent of row order
+    check_classes(k, len(full))
+    check_classes(m, len(full))
     wa, wnotes = align_weights(w, list(full.index), coords)
     notes += wnotes
     wa.transform = "r"  # wa is our own copy

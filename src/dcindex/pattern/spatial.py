@@ -18,6 +18,7 @@ tested against the exact conditional moments (Sokal et al. 1998) reported by esd
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,15 @@ __all__ = ["align_weights", "weights_from_edges", "weights_from_polygons", "mora
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
+def _edge_cols(edges: pd.DataFrame) -> tuple[Any, Any, Any]:
+    """(focal, neighbor, weight or None) column names of an edge list: by name, else the first 2-3 columns."""
+    cols = list(edges.columns)
+    fcol = "focal" if "focal" in cols else cols[0]
+    ncol = "neighbor" if "neighbor" in cols else ("neighbour" if "neighbour" in cols else cols[1])
+    wcol = "weight" if "weight" in cols else (cols[2] if len(cols) > 2 and cols[2] not in (fcol, ncol) else None)
+    return fcol, ncol, wcol
+
+
 def weights_from_edges(edges: pd.DataFrame, ids: list[str] | None = None):
     """libpysal ``W`` from an edge list with columns focal, neighbor[, weight] (first 2-3 columns used).
 
@@ -42,10 +52,7 @@ def weights_from_edges(edges: pd.DataFrame, ids: list[str] | None = None):
     if edges.shape[1] < 2:
         raise InputError("an edge list needs at least two columns (focal, neighbor).", where="weights",
                          hint="Columns: focal, neighbor and optionally weight.")
-    cols = list(edges.columns)
-    fcol = "focal" if "focal" in cols else cols[0]
-    ncol = "neighbor" if "neighbor" in cols else ("neighbour" if "neighbour" in cols else cols[1])
-    wcol = "weight" if "weight" in cols else (cols[2] if len(cols) > 2 and cols[2] not in (fcol, ncol) else None)
+    fcol, ncol, wcol = _edge_cols(edges)
     f = edges[fcol].astype(str).str.strip().to_numpy()
     nb = edges[ncol].astype(str).str.strip().to_numpy()
     wt = np.ones(len(edges)) if wcol is None else pd.to_numeric(edges[wcol], errors="coerce").to_numpy(float)
@@ -66,24 +73,72 @@ def weights_from_edges(edges: pd.DataFrame, ids: list[str] | None = None):
     return W(neighbors, weights, id_order=allids, silence_warnings=True)
 
 
-def _as_neighbors(w: Any, units: list[str]) -> tuple[dict[str, list[str]], dict[str, list[float]]]:
-    """Neighbour and weight dicts keyed by str id, copied from a W, Graph or edge list.
+_FLOAT_INT = re.compile(r"^([+-]?\d+)\.0*$")
+
+
+def _id_normaliser(units: list[str]):
+    """A function mapping weight ids to data unit codes: when every unit code is an integer written as text
+    (e.g. '110000'), ids written as floats ('110000.0', as spreadsheets and pandas often save them) are read
+    as that integer; otherwise ids are only stripped of surrounding spaces."""
+    if units and all(u.isdigit() for u in units):
+        def norm(i: Any) -> str:
+            t = str(i).strip()
+            m = _FLOAT_INT.match(t)
+            return m.group(1) if m else t
+        return norm
+    return lambda i: str(i).strip()
+
+
+def _check_edge_ids(edges: pd.DataFrame, units: list[str], norm) -> list[str]:
+    """An explicit edge list must be for these units: an InputError when fewer than half of the data's units
+    appear in it (wrong file or id format), naming the file and showing unmatched ids."""
+    where = str(edges.attrs.get("source", "spatial weights edge list"))
+    if edges.shape[1] < 2:
+        return []
+    fcol, ncol, _ = _edge_cols(edges)
+    ids = pd.unique(pd.concat([edges[fcol], edges[ncol]], ignore_index=True).dropna().astype(str))
+    normed = [norm(i) for i in ids]
+    keep = set(units)
+    found = {i for i in normed if i in keep}
+    if len(found) * 2 < len(units):
+        unmatched = [i for i, n in zip(ids, normed) if n not in keep]
+        raise InputError(
+            f"only {len(found)} of the {len(units)} units of the data appear in the edge list, so these weights "
+            f"are not for these units; ids in the file that match no unit: {unmatched[:6]}; unit codes of the "
+            f"data: {units[:6]}.", where=where,
+            hint="Write the focal and neighbor columns with exactly the data's unit codes (e.g. '110000', not "
+                 "'110000.0' or a name), or drop the weights option to use the built-in ones.")
+    changed = [i for i, n in zip(ids, normed) if str(i).strip() != n]
+    return [f"spatial weights: {len(changed)} edge-list id(s) written as decimals (e.g. '{changed[0]}') read as "
+            f"integer unit codes"] if changed else []
+
+
+def _as_neighbors(w: Any, units: list[str]) -> tuple[dict[str, list[str]], dict[str, list[float]], list[str]]:
+    """Neighbour and weight dicts keyed by str id, copied from a W, Graph or edge list, and notes.
 
     An edge list cannot list a unit without links, so data units absent from it have no neighbours
-    (islands, handled by the caller); a W or Graph must contain every unit.
+    (islands, handled by the caller); a W or Graph must contain every unit. Ids are matched to the unit
+    codes after :func:`_id_normaliser` ('110000.0' -> '110000' for integer codes).
     """
+    norm = _id_normaliser(units)
+    notes: list[str] = []
     if isinstance(w, pd.DataFrame):
-        w = weights_from_edges(w, ids=units)
+        notes = _check_edge_ids(w, units, norm)
+        e = w.copy()
+        if e.shape[1] >= 2:
+            for c in _edge_cols(e)[:2]:
+                e[c] = [norm(i) for i in e[c].astype(str)]
+        w = weights_from_edges(e, ids=units)
     if hasattr(w, "to_W") and not hasattr(w, "neighbors"):  # libpysal.graph.Graph
         w = w.to_W()
     if not hasattr(w, "neighbors") or not hasattr(w, "weights"):
         raise InputError(f"unsupported spatial weights of type {type(w).__name__}.", where="weights",
                          hint="Pass a libpysal W (ids = unit codes), a libpysal Graph or an edge-list DataFrame.")
-    nb = {str(k): [str(j) for j in v] for k, v in w.neighbors.items()}
+    nb = {norm(k): [norm(j) for j in v] for k, v in w.neighbors.items()}
     # the caller's original (untransformed) weights when libpysal kept them; analyses re-standardise
     src = getattr(w, "transformations", {}).get("O", w.weights) if hasattr(w, "transformations") else w.weights
-    wt = {str(k): [float(x) for x in v] for k, v in src.items()}
-    return nb, wt
+    wt = {norm(k): [float(x) for x in v] for k, v in src.items()}
+    return nb, wt, notes
 
 
 def _lonlat_xyz(c: np.ndarray) -> np.ndarray:
@@ -102,13 +157,13 @@ def align_weights(w: Any, units: list[str] | pd.Index, coords: pd.DataFrame | No
     from libpysal.weights import W
 
     units = [str(u) for u in units]
-    nb, wt = _as_neighbors(w, units)
+    nb, wt, notes = _as_neighbors(w, units)
     missing = [u for u in units if u not in nb]
     if missing:
-        raise InputError(f"{len(missing)} unit(s) of the data are not in the spatial weights: {missing[:8]}.",
+        raise InputError(f"{len(missing)} unit(s) of the data are not in the spatial weights: {missing[:8]}; "
+                         f"ids in the weights look like {list(nb)[:5]}.",
                          where="weights", hint="Use weights built for these unit codes (ids must be the same "
                                               "strings, e.g. '110000').")
-    notes: list[str] = []
     keep = set(units)
     extra = [u for u in nb if u not in keep]
     if extra:
@@ -201,6 +256,11 @@ def _row_standardised(w) -> sp.csr_matrix:
     return sp.diags(1.0 / rs) @ m
 
 
+def _by_id(col: pd.Series) -> pd.Series:
+    """Units in code order, so that seeded permutations do not depend on the order of the input rows."""
+    return col.iloc[np.argsort(col.index.astype(str), kind="stable")]
+
+
 def _perm_index(rng: np.random.Generator, permutations: int, n: int) -> np.ndarray:
     return rng.permuted(np.tile(np.arange(n), (permutations, 1)), axis=1)
 
@@ -234,7 +294,7 @@ def moran_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: in
     rng = np.random.default_rng(seed)
     rows = []
     for year in table.columns:
-        col = table[year].dropna()
+        col = _by_id(table[year].dropna())
         wy, _ = align_weights(w, list(col.index), coords)
         y = col.to_numpy(float)
         if np.ptp(y) == 0:
@@ -291,7 +351,7 @@ def lisa_by_year(table: pd.DataFrame, w: Any, permutations: int = 999, seed: int
     rng = np.random.default_rng(seed)
     frames = []
     for year in table.columns:
-        col = table[year].dropna()
+        col = _by_id(table[year].dropna())
         wy, _ = align_weights(w, list(col.index), coords)
         y = col.to_numpy(float)
         if np.ptp(y) == 0:
