@@ -82,7 +82,9 @@ def test_correlation_ratio_discrete_x_is_exact():
     y = np.sin(x) + rng.normal(size=200)
     g = pd.Series(y).groupby(x)
     want = (g.count() * (g.mean() - y.mean()) ** 2).sum() / ((y - y.mean()) ** 2).sum()
-    assert correlation_ratio(x, y) == pytest.approx(want, rel=1e-12)
+    assert correlation_ratio(x, y, adjusted=False) == pytest.approx(want, rel=1e-12)
+    # bias-corrected: Kelley's epsilon^2 = 1 - (1 - eta^2) (n - 1) / (n - k), k = 4 groups
+    assert correlation_ratio(x, y) == pytest.approx(1 - (1 - want) * 199 / 196, rel=1e-12)
 
 
 def test_correlation_ratio_agrees_with_scipy_smoothing_spline_and_linear_limit():
@@ -92,12 +94,73 @@ def test_correlation_ratio_agrees_with_scipy_smoothing_spline_and_linear_limit()
     x = np.sort(rng.uniform(0, 1, 400))
     y = np.sin(3 * x) + 0.3 * rng.normal(size=400)
     f = make_smoothing_spline(x, y)(x)  # GCV smoothing spline (works on these well-spread data)
-    assert correlation_ratio(x, y) == pytest.approx(np.var(f) / np.var(y), abs=0.01)
+    assert correlation_ratio(x, y, adjusted=False) == pytest.approx(np.var(f) / np.var(y), abs=0.01)
     # a linear relation: eta^2 ~ Pearson r^2
     z = rng.normal(size=300)
     w = z + rng.normal(size=300)
     assert correlation_ratio(z, w) == pytest.approx(np.corrcoef(z, w)[0, 1] ** 2, abs=0.02)
     assert np.isnan(correlation_ratio(np.arange(5.0), np.arange(5.0)))  # too few points
+
+
+@pytest.mark.parametrize("n", [31, 51])
+def test_correlation_ratio_small_n_is_nearly_unbiased_without_dependence(n):
+    """QA: with 31-51 units the GCV P-spline gave mean eta^2 0.09 (n = 31) for independent x and y, 15 % of
+    samples above 0.2. REML with at most 2 + n/25 degrees of freedom and the adjusted-R^2 correction keep it
+    near 0."""
+    rng = np.random.default_rng(n)
+    v = np.array([correlation_ratio(rng.normal(size=n), rng.normal(size=n)) for _ in range(250)])
+    v_skew = np.array([correlation_ratio(rng.lognormal(sigma=1.5, size=n), rng.normal(size=n)) for _ in range(100)])
+    assert v.mean() < 0.03 and (v > 0.2).mean() <= 0.015
+    assert v_skew.mean() < 0.03 and (v_skew > 0.2).mean() <= 0.02
+
+
+@pytest.mark.parametrize("n", [31, 51])
+def test_correlation_ratio_small_n_does_not_overfit_a_linear_relation(n):
+    """A straight-line relation with a skewed x (like ASEM's PubDebt, where GCV chose 16 degrees of freedom and
+    eta^2 = 0.67 against r^2 = 0.28): eta^2 stays at about r^2, never well above it."""
+    d = []
+    for s in range(80):
+        rng = np.random.default_rng([3, n, s])
+        x = rng.lognormal(sigma=1.0, size=n)
+        y = 0.6 * x / x.std() + rng.normal(size=n)
+        d.append(correlation_ratio(x, y) - np.corrcoef(x, y)[0, 1] ** 2)
+    assert abs(np.mean(d)) < 0.03 and np.quantile(d, 0.9) < 0.02
+
+
+def test_correlation_ratio_degrees_of_freedom_are_capped():
+    from dcindex.audit import eta2_batch, max_edf
+
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(size=51)
+    y = np.sin(3 * x) + rng.normal(size=51)  # wiggly truth: the cap binds
+    adj, raw, edf = eta2_batch(x, y, np.ones((1, 51)))
+    assert edf[0] <= max_edf(51) + 1e-9 and max_edf(51) == pytest.approx(4.04)
+    assert adj[0] == pytest.approx(1 - (1 - raw[0]) * 50 / (51 - edf[0]))
+
+
+@pytest.mark.parametrize("n", [31, 51])
+def test_importance_flags_need_the_interval_to_leave_the_band(n):
+    """Three equally weighted children that matter equally (one skewed): the point ratio falls outside [0.5, 2]
+    in some groups by chance (15 % of groups at n = 31 with the old estimator); the bootstrap interval rarely
+    excludes the band. A child that does not enter the aggregate at all is still flagged."""
+    from dcindex.audit import importance_ratios
+
+    flagged = 0
+    sims = 40
+    for s in range(sims):
+        rng = np.random.default_rng([7, n, s])
+        X = rng.normal(size=(n, 3))
+        X[:, 2] = np.exp(X[:, 2])
+        X = (X - X.mean(0)) / X.std(0)
+        r = importance_ratios(X, X.mean(1), [1, 1, 1], seed=s)
+        flagged += (r["flag"] != "").any()
+    assert flagged / sims <= 0.05
+    rng = np.random.default_rng([8, n])
+    X = rng.normal(size=(n, 3))
+    r = importance_ratios(X, X[:, 0] + X[:, 1], [1, 1, 1])  # the third child has nominal weight but no effect
+    assert r["ratio"].iloc[2] < 0.1 and r["ratio_hi"].iloc[2] < 1 and (r["flag"].iloc[:2] == "").all()
+    if n >= 51:  # enough units for the interval to leave the band
+        assert r["flag"].iloc[2] == "under-represented" and r["ratio_hi"].iloc[2] < 0.5
 
 
 def test_pca_table_against_numpy_eigh():
@@ -154,8 +217,14 @@ def test_hand_case_flags_and_plain_language(hand):
     assert "c correlates negatively with its own parent P1" in msgs
     # f is independent of d and e: its share of P2's importance is well below its 1/3 nominal share
     imp = a.importance.set_index("node")
-    assert imp.at["f", "flag"] == "under-represented" and imp.at["f", "ratio"] < 0.5
-    assert "f is under-represented in P2" in msgs
+    assert imp.at["f", "ratio"] < 0.5
+    # with 20 units the 90 % bootstrap interval of the ratio still reaches 0.5: no flag; on the point estimate
+    # (bootstrap=0) it is flagged
+    assert imp.at["f", "ratio_lo"] < imp.at["f", "ratio"] < 0.5 < imp.at["f", "ratio_hi"]
+    assert imp.at["f", "flag"] == "" and "under-represented" not in msgs
+    a0 = dcindex.audit(res, bootstrap=0)
+    assert a0.importance.set_index("node").at["f", "flag"] == "under-represented"
+    assert "f is under-represented in P2" in " ".join(a0.problems["message"])
     assert a.counts()["redundant"] == 2 and "redundant pair(s)" in a.headline()
     assert "\n" not in a.headline()
 
@@ -240,6 +309,34 @@ def test_panel_audit_has_every_year():
     assert len(a.leave_one_out_units) == 6 * 3 * 12
 
 
+def test_skew_message_says_when_the_recipe_has_no_treatment():
+    """QA: "still highly skewed after treatment" was printed for a recipe without a treatment step."""
+    rng = np.random.default_rng(4)
+    nodes = [Node("Index", None), Node("P1", "Index"), Node("P2", "Index")]
+    nodes += [Node(c, "P1" if i < 2 else "P2", is_indicator=True) for i, c in enumerate("wxyz")]
+    units = pd.DataFrame({"name": [f"u{i}" for i in range(40)]}, index=pd.Index([f"U{i:02d}" for i in range(40)],
+                                                                                  name="unit"))
+    vals = rng.normal(size=(1, 40, 4)) + 10
+    vals[0, :, 0] = np.exp(2.5 * rng.normal(size=40))  # w: heavily skewed
+    panel = Panel(units=units, years=[2022], indicators=list("wxyz"), values=vals)
+    plain = dcindex.audit(dcindex.build(panel, Framework(nodes)), leave_one_out=False)
+    msg = plain.problems.set_index("kind").loc["outliers", "message"]
+    assert "Indicator w is highly skewed and the recipe applies no treatment to it" in msg
+    assert "after treatment" not in msg and "the recipe applies no treatment" in plain.headline()
+    weak = dcindex.build(panel, Framework(nodes), {"treat": {"method": "winsorise", "max_points": 1,
+                                                             "log_fallback": False}})
+    a = dcindex.audit(weak, leave_one_out=False)
+    assert "Indicator w is still highly skewed after treatment" in a.problems.set_index("kind").loc["outliers",
+                                                                                                     "message"]
+    assert "still skewed after treatment" in a.headline()
+
+
+def test_audit_bootstrap_argument_is_checked(hand):
+    res, _ = hand
+    with pytest.raises(dcindex.errors.InputError, match="bootstrap"):
+        dcindex.audit(res, bootstrap=-1)
+
+
 # ------------------------------------------------------------------------------- COINr's ASEM example
 @pytest.fixture(scope="module")
 def asem(shared_data):
@@ -294,3 +391,18 @@ def test_asem_correlations_and_pca_equal_coinr(asem):
     sdev = [v["value"] for v in REF if v["quantity"] == "pca_sdev" and v["iCode"] == "Social"]
     np.testing.assert_allclose(np.sqrt(var["eigenvalue"]), sdev, atol=5e-5)
     assert n_used == 51 - 14
+
+
+@pytest.mark.shared
+def test_asem_importance_does_not_overfit(asem):
+    """QA: PubDebt in SusEcFin had eta^2 = 0.67 (GCV spline with 16 degrees of freedom on 51 units) against
+    r^2 = 0.28, and was flagged over-represented; 7 mismatch flags in all. Now eta^2 is about r^2 and only
+    mismatches whose bootstrap interval leaves [0.5, 2] are flagged."""
+    _, a = asem
+    imp = a.importance.set_index("node")
+    assert imp.at["PubDebt", "eta2_parent"] < imp.at["PubDebt", "r2_parent"] + 0.05
+    assert imp.at["PubDebt", "flag"] == ""
+    assert (np.abs(imp["eta2_parent"] - imp["r2_parent"]) < 0.1).mean() > 0.9
+    flagged = imp[imp["flag"] != ""]
+    assert ((flagged["ratio_hi"] < 0.5) | (flagged["ratio_lo"] > 2)).all()
+    assert set(flagged.index) <= {"Forest", "Ship", "RDExp", "NEET", "SusEcFin", "ConEcFin"}

@@ -269,14 +269,70 @@ def test_failed_draws_are_counted_with_reasons_not_silent():
 
 # ------------------------------------------------------------------------------ statistics and pairs
 def test_statistics_are_numpy_quantiles_over_draws(small):
-    u = dcindex.uncertainty(small, {**FULL, "n": 60})
+    u = dcindex.uncertainty(small, {**FULL, "n": 60, "score_scale": "raw"})
     R, S = u.ranks_array[u.ok], u.scores_array[u.ok]
     r = u.ranks
-    np.testing.assert_allclose(r["median_rank"], np.quantile(R, 0.5, axis=0).reshape(-1))
-    np.testing.assert_allclose(r["q05_rank"], np.quantile(R, 0.05, axis=0).reshape(-1))
-    np.testing.assert_allclose(r["q95_score"], np.quantile(S, 0.95, axis=0).reshape(-1))
-    np.testing.assert_allclose(r["mean_score"], S.mean(axis=0).reshape(-1))
+    # ranks: exact (the quantiles come from rank counts, not a sort)
+    np.testing.assert_array_equal(r["median_rank"], np.quantile(R, 0.5, axis=0).reshape(-1))
+    np.testing.assert_array_equal(r["q05_rank"], np.quantile(R, 0.05, axis=0).reshape(-1))
+    np.testing.assert_array_equal(r["q95_rank"], np.quantile(R, 0.95, axis=0).reshape(-1))
+    np.testing.assert_array_equal(r["mean_rank"], R.mean(axis=0).reshape(-1))
+    np.testing.assert_allclose(r["q95_score"], np.quantile(S, 0.95, axis=0).reshape(-1), rtol=1e-14)
+    np.testing.assert_allclose(r["mean_score"], S.mean(axis=0).reshape(-1), rtol=1e-13)
     assert (r["q05_rank"] <= r["median_rank"]).all() and (r["median_rank"] <= r["q95_rank"]).all()
+    assert (r["score_scale"] == "raw").all() and "MIX SCALES" in u.summary()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 60), st.integers(0, 10_000))
+def test_rank_quantiles_by_counting_equal_numpy(n_units, n_draws, seed):
+    from dcindex.uncertainty import rank_quantiles
+
+    rng = np.random.default_rng(seed)
+    R = rng.integers(1, n_units + 1, size=(n_draws, 7)).astype(float)
+    qs = [0.0, 0.05, 0.3, 0.5, 0.95, 1.0]
+    m, q = rank_quantiles(R, qs, n_units)
+    np.testing.assert_array_equal(q, np.quantile(R, qs, axis=0))
+    np.testing.assert_array_equal(m, R.mean(axis=0))
+
+
+def test_score_intervals_are_on_the_nominal_scale_when_the_scale_varies(small, tmp_path):
+    """QA: with min-max [1, 100] and z-score (10, 2) alternatives, CHE had nominal score 68.38 and q05 11.11 (a
+    z-score): the interval mixed two scales. Each draw's scores are now mapped linearly onto the nominal scale."""
+    spec = {"n": 64, "seed": 2, "choices": [
+        {"type": "normalise", "name": "Norm", "alternatives": [{"method": "minmax", "low": 1, "high": 100},
+                                                               {"method": "zscore", "mean": 10, "sd": 2}]},
+        {"type": "weights", "levels": [2], "amount": 0.2}]}
+    u = dcindex.uncertainty(small, spec)
+    r = u.ranks
+    assert (r["score_scale"] == "nominal").all() and u.score_scale == "nominal"
+    # the documented map, computed independently: same mean and sd as the nominal scores over all unit-years
+    S0 = root_scores(small)
+    S = u.scores_array[u.ok]
+    m, sd = S.reshape(len(S), -1).mean(axis=1), S.reshape(len(S), -1).std(axis=1)
+    Sn = S0.mean() + (S - m[:, None, None]) / sd[:, None, None] * S0.std()
+    np.testing.assert_allclose(r["q05_score"], np.quantile(Sn, 0.05, axis=0).reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(r["median_score"], np.quantile(Sn, 0.5, axis=0).reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(r["mean_score"], Sn.mean(axis=0).reshape(-1), rtol=1e-12)
+    # the nominal score lies inside its interval for (nearly) every unit-year, and the interval is narrow; on
+    # the raw scale the interval spans the gap between the two scales
+    inside = ((r["q05_score"] <= r["nominal_score"] + 1e-9) & (r["nominal_score"] <= r["q95_score"] + 1e-9)).mean()
+    raw = dcindex.uncertainty(small, {**spec, "score_scale": "raw"}).ranks
+    width = (r["q95_score"] - r["q05_score"]).median()
+    width_raw = (raw["q95_score"] - raw["q05_score"]).median()
+    assert inside > 0.9 and width < 0.3 * width_raw
+    assert (raw["q05_score"] < 20).mean() > 0.9  # z-scores (mean 10, sd 2) next to min-max scores
+    # ranks do not depend on the score scale
+    np.testing.assert_array_equal(r["median_rank"], raw["median_rank"])
+    assert "nominal scale" in u.summary() and "Norm" in u.score_scale_note()
+    u.to_dir(tmp_path / "u")
+    assert pd.read_csv(tmp_path / "u" / "ranks.csv")["score_scale"].eq("nominal").all()
+    import json
+
+    assert json.loads((tmp_path / "u" / "summary.json").read_text(encoding="utf-8"))["score_scale"] == "nominal"
+    # weights alone do not change the scale: raw scores, said so
+    w = dcindex.uncertainty(small, {"n": 16, "choices": [spec["choices"][1]]})
+    assert w.score_scale == "raw" and "own scale" in w.summary()
 
 
 def test_pair_and_overtake_probabilities(small):
@@ -334,6 +390,29 @@ def test_same_seed_identical_output_any_threads(small, tmp_path):
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted([
         "convergence.csv", "draws.csv", "overtakes.csv", "pairs.csv", "ranks.csv", "sensitivity.csv",
         "sensitivity_units.csv", "spec.yaml", "summary.json", "summary.txt"])
+
+
+def test_default_threads_use_every_core_and_do_not_change_the_output(small, tmp_path, monkeypatch):
+    import sys
+
+    mod = sys.modules["dcindex.uncertainty"]
+    monkeypatch.setattr(mod.os, "cpu_count", lambda: 3)
+    assert mod._n_threads(None) == 3
+    a = dcindex.uncertainty(small, FULL, chunk_elements=300)  # three threads
+    b = dcindex.uncertainty(small, FULL, n_jobs=1)
+    c = dcindex.uncertainty(small, FULL, n_jobs=5, chunk_elements=700)
+    for u, name in ((a, "a"), (b, "b"), (c, "c")):
+        u.to_dir(tmp_path / name)
+    assert _dir_hash(tmp_path / "a") == _dir_hash(tmp_path / "b") == _dir_hash(tmp_path / "c")
+    with pytest.raises(InputError, match="threads"):
+        dcindex.uncertainty(small, FULL, n_jobs=0)
+
+
+@pytest.mark.parametrize("kw", [{"seed": -1}, {"n": 1}, {"bootstrap": -5}])
+def test_keyword_overrides_are_validated(small, kw):
+    with pytest.raises(RecipeError, match="override") as ei:
+        dcindex.uncertainty(small, FULL, **kw)
+    assert ei.value.hint and list(kw)[0] in str(ei.value)
 
 
 def test_spec_yaml_roundtrip(small, tmp_path):

@@ -81,6 +81,63 @@ def test_uncertainty_bad_input_exits_2(result_dir, capsys, tmp_path):
     assert "manifest.json" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("opt,val,word", [("--seed", "-1", "seed"), ("--n", "1", "n"), ("--n", "0", "n"),
+                                          ("--threads", "0", "threads")])
+def test_bad_overrides_exit_2_without_traceback(result_dir, capsys, opt, val, word):
+    """QA: --seed -1 and --n 1 skipped validation and ended in a pydantic traceback (exit 1)."""
+    code = run(["uncertainty", str(result_dir), "--spec", str(result_dir.parent / "spec.yaml"), opt, val])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "How to fix" in err and word in err
+
+
+def test_too_many_draws_are_refused_before_the_design_is_built(result_dir, capsys, monkeypatch):
+    """QA: --n 6000000 built the whole sampling design (45 s, 2.3 GB) before the memory check refused it."""
+    import sys
+
+    mod = sys.modules["dcindex.uncertainty"]
+
+    def boom(*a, **k):
+        raise AssertionError("the design was built before the memory check")
+
+    monkeypatch.setattr(mod, "_design", boom)
+    code = run(["uncertainty", str(result_dir), "--spec", str(result_dir.parent / "spec.yaml"), "--n", "60000000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "GB" in err and "How to fix" in err and "Traceback" not in err
+
+
+def test_all_pairs_are_written_not_printed(result_dir, capsys, tmp_path):
+    """QA: --pairs all printed every pair (1,275 rows for 51 units); now the 20 most uncertain are printed and
+    all are in pairs.csv."""
+    code = run(["uncertainty", str(result_dir), "--spec", str(result_dir.parent / "spec.yaml"), "--pairs", "all",
+                "--n", "60", "--out", str(tmp_path / "u")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    p = pd.read_csv(tmp_path / "u" / "pairs.csv")
+    assert len(p) == 105 * 2  # 15 units: 105 pairs, 2 years
+    assert "Showing the 20 of 105 pairs whose order is most uncertain" in out and "pairs.csv" in out
+    table = out.split("probability that A ranks above B")[1].split("Overtaking")[0]
+    assert sum(line.count("U") >= 2 for line in table.splitlines()) == 20
+    # the printed ones are the most uncertain of the last year
+    last = p[p["year"] == 2022]
+    gap = (last["p_a_above_b"] - last["p_b_above_a"]).abs().sort_values()
+    assert gap.iloc[19] <= gap.iloc[20] or gap.iloc[:20].max() <= gap.iloc[20:].min()
+
+
+def test_tables_show_unit_names(result_dir, capsys, tmp_path):
+    code = run(["uncertainty", str(result_dir), "--spec", str(result_dir.parent / "spec.yaml"), "--n", "40",
+                "--out", str(tmp_path / "u")])
+    out = capsys.readouterr().out
+    assert code == 0
+    summary = out.split("Ranks in 2022")[1].split("Sobol")[0]
+    import re
+
+    rows = re.findall(r"^  (U\d\d) unit (\d+) ", summary, flags=re.M)  # "U07 unit 7": the name next to the code
+    assert len(rows) == 10 and all(int(code[1:]) == int(num) for code, num in rows)
+    pairs = out.split("probability that A ranks above B")[1]
+    assert re.search(r"U\d\d unit \d+", pairs)
+
+
 def test_audit_command(result_dir, capsys):
     assert run(["audit", str(result_dir)]) == 0
     out = capsys.readouterr().out
@@ -90,3 +147,5 @@ def test_audit_command(result_dir, capsys):
     loo = pd.read_csv(result_dir / "audit" / "leave_one_out.csv")
     assert set(loo["node"]) == set("abcdef") | {"P1", "P2"}
     assert run(["audit", str(result_dir), "--stats-dataset", "nope"]) == 2
+    assert run(["audit", str(result_dir), "--bootstrap", "-3"]) == 2
+    assert "bootstrap" in capsys.readouterr().err

@@ -9,20 +9,24 @@ from rich.table import Table
 
 from dcindex.cli._common import console
 
+MAX_PAIR_ROWS = 20  # pairs printed to the console; every pair is in pairs.csv
 
-def pairs_tables(u, top_years: int = 1) -> list[Table]:
-    """Rich tables: P(A above B) in the last year, and P(A overtook B) between years."""
+
+def pairs_tables(u, max_rows: int = MAX_PAIR_ROWS) -> tuple[list[Table], str]:
+    """Rich tables: P(A above B) in the last year, and P(A overtook B) between years, for at most ``max_rows``
+    pairs (the nominal neighbours for 'top10', otherwise the pairs whose order is most uncertain), and a note
+    saying what was left out."""
     out = []
-    p = u.pairs_table()
+    p, note = u.pairs_display(max_rows=max_rows)
     if len(p):
         yr = int(p["year"].iloc[0])
         t = Table(title=f"Pairs in {yr}: probability that A ranks above B ({len(u.draws) - u.n_failed} draws)",
                   header_style="bold")
-        for c in ("A", "B", "nominal A", "nominal B", "P(A above B)", "P(B above A)"):
-            t.add_column(c, justify="right" if c not in ("A", "B") else "left")
+        for c in ("A", "B", "rank A", "rank B", "P(A above B)", "P(B above A)"):
+            _column(t, c)
         for _, r in p.iterrows():
-            t.add_row(str(r["unit_a"]), str(r["unit_b"]), _i(r["nominal_rank_a"]), _i(r["nominal_rank_b"]),
-                      f"{r['p_a_above_b']:.2f}", f"{r['p_b_above_a']:.2f}")
+            t.add_row(u.unit_label(r["unit_a"]), u.unit_label(r["unit_b"]), _i(r["nominal_rank_a"]),
+                      _i(r["nominal_rank_b"]), f"{r['p_a_above_b']:.2f}", f"{r['p_b_above_a']:.2f}")
         out.append(t)
     o = u.overtakes
     if len(o):
@@ -33,11 +37,21 @@ def pairs_tables(u, top_years: int = 1) -> list[Table]:
             sel = sel[[(a, b) in keys for a, b in zip(sel["unit_a"], sel["unit_b"])]]
         t = Table(title=f"Overtaking between {y0} and {y1}", header_style="bold")
         for c in ("A", "B", "P(A overtook B)", "P(B overtook A)"):
-            t.add_column(c, justify="right" if c not in ("A", "B") else "left")
+            _column(t, c)
         for _, r in sel.iterrows():
-            t.add_row(str(r["unit_a"]), str(r["unit_b"]), f"{r['p_a_overtook_b']:.2f}", f"{r['p_b_overtook_a']:.2f}")
+            t.add_row(u.unit_label(r["unit_a"]), u.unit_label(r["unit_b"]), f"{r['p_a_overtook_b']:.2f}",
+                      f"{r['p_b_overtook_a']:.2f}")
         out.append(t)
-    return out
+    return out, note
+
+
+def _column(t: Table, title: str) -> None:
+    """Unit columns (code and name) wrap on narrow terminals; numbers are never wrapped. ``rank A``/``rank B``
+    are the nominal ranks."""
+    if title in ("A", "B"):
+        t.add_column(title, justify="left", overflow="fold", min_width=6, max_width=28)
+    else:
+        t.add_column(title, justify="right", no_wrap=True, min_width=len(title))
 
 
 def _i(v) -> str:
@@ -52,23 +66,30 @@ def register(app: typer.Typer) -> None:
         n: Optional[int] = typer.Option(None, "--n", help="Number of draws (runs); overrides the specification."),
         seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the quasi-random draws."),
         pairs: Optional[str] = typer.Option(None, "--pairs",
-                                            help="'top10' (pairs among the last year's top 10), 'all', or A:B,C:D."),
+                                            help="'top10' (pairs among the last year's top 10), 'all', or A:B,C:D. "
+                                                 f"At most {MAX_PAIR_ROWS} pairs are printed; all go to pairs.csv."),
         no_sensitivity: bool = typer.Option(False, "--no-sensitivity",
                                             help="Uncertainty analysis only (no Sobol design and indices)."),
-        jobs: Optional[int] = typer.Option(None, "--jobs", help="Worker threads (default: up to 2)."),
+        threads: Optional[int] = typer.Option(None, "--threads", "--jobs",
+                                              help="Worker threads (default: all cores). The output does not depend "
+                                                   "on it."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default RESULT_DIR/uncertainty)."),
     ) -> None:
         """Ranks and scores with 5-95 % intervals, pair probabilities and Sobol indices under uncertain choices."""
         from dcindex.io import load_result
-        from dcindex.uncertainty import uncertainty
+        from dcindex.uncertainty import UncertaintySpec, uncertainty
 
+        sp = UncertaintySpec.from_any(spec)  # read and checked before the (slower) reload of the result
         res = load_result(result_dir)
-        u = uncertainty(res, spec, n=n, seed=seed, pairs=pairs, sensitivity=False if no_sensitivity else None,
-                        n_jobs=jobs)
+        u = uncertainty(res, sp, n=n, seed=seed, pairs=pairs, sensitivity=False if no_sensitivity else None,
+                        n_jobs=threads)
         dest = u.to_dir(out or Path(result_dir) / "uncertainty")
         console.print(u.summary(), highlight=False, markup=False, soft_wrap=True)
-        for t in pairs_tables(u):
+        tables, note = pairs_tables(u)
+        for t in tables:
             console.print(t)
-        console.print(f"Wrote ranks.csv, pairs.csv, overtakes.csv, draws.csv"
+        if note:
+            console.print(note, highlight=False, markup=False, soft_wrap=True)
+        console.print(f"Wrote ranks.csv, pairs.csv ({len(u.pairs):,} rows), overtakes.csv, draws.csv"
                       + (", sensitivity.csv, sensitivity_units.csv, convergence.csv" if u.sensitivity is not None
                          else "") + f", summary.json to [bold]{dest}[/].")
