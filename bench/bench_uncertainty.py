@@ -11,12 +11,15 @@ Cases (the issue's specification):
 The baseline builds a subset of the same draws with ``dcindex.build`` (recipe and framework weights set from the
 draw's recorded parameters), times that loop and extrapolates per draw to N; the subset's index scores are
 compared with the vectorised run's (max |difference| printed). Both sides get one warm-up call first (imports)
-and are timed best of 3 (wall clock; the 2 cores are shared with other jobs).
+and are timed best of 3, wall clock and CPU time (all threads) separately. The uncertainty run uses every core
+(``os.cpu_count()`` threads); the loop is one build after another, as a user would run it. The machine's load
+average is printed before and after: on a shared machine compare the CPU ratio, and re-run when it is quiet.
 
 Run: ``python bench/bench_uncertainty.py`` (``--quick`` for smaller N). Last line: the BENCH summary.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -109,6 +112,7 @@ def run_case(name, res, spec, n_base_draws, repeats):
 
 def main(argv):
     quick = "--quick" in argv
+    load0 = os.getloadavg()
     rows = []
     if ASEM.is_dir():
         res = dcindex.build(ASEM / "ASEM_iData.csv", ASEM / "ASEM_iMeta.csv", dcindex.coinr_recipe())
@@ -131,13 +135,16 @@ def main(argv):
               f"{r['baseline_seconds']:>18.1f}{r['ratio']:>8.0f}{r['max_abs_diff']:>11.1e}")
     print("CPU time (all threads): " + "; ".join(f"{r['case']}: {r['cpu']:.2f} s, ratio {r['cpu_ratio']:.0f}"
                                                  for r in rows))
+    load1 = os.getloadavg()
+    print(f"threads: {os.cpu_count()}; load average (1 min) before {load0[0]:.2f}, after {load1[0]:.2f} "
+          f"on {os.cpu_count()} cores")
     print("phases (s, last run): " + "; ".join(
         f"{r['case']}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["timing"].items()) for r in rows))
     for r in rows:
         print(f"{r['case']}: total Sobol indices (mean |rank shift| target): "
               + ", ".join(f"{k} {v:.3f}" for k, v in sorted(r["ST"].items(), key=lambda kv: -kv[1]))
               + f"; {r['converged']}")
-    print("Times are wall-clock, best of 3 (2 cores shared with other jobs). The loop times dcindex.build on the "
+    print("Times are wall-clock, best of 3 (cores shared with other jobs). The loop times dcindex.build on the "
           "'timed' subset of the same draws and extrapolates per draw to all draws.")
     secs = sum(r["seconds"] for r in rows)
     base = sum(r["baseline_seconds"] for r in rows)

@@ -729,13 +729,11 @@ def _n_runs(factors: list[_Factor], n: int, sensitivity: bool) -> int:
 
 
 def _blas_limit(n_threads: int):
-    """Context: one BLAS thread per worker while our own threads run blocks in parallel (OpenBLAS's threads
-    would otherwise spin on the cores those workers need). Uses threadpoolctl when it is installed (it comes
-    with scikit-learn); without it, BLAS keeps its own setting."""
+    """Context: one BLAS thread per worker. Our own threads run the blocks in parallel (OpenBLAS's threads would
+    otherwise spin on the cores those workers need), and ``n_jobs=1`` means one thread. Uses threadpoolctl when it
+    is installed (it comes with scikit-learn); without it, BLAS keeps its own setting."""
     from contextlib import nullcontext
 
-    if n_threads <= 1:
-        return nullcontext()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - optional
