@@ -33,8 +33,14 @@ enters the uncertainty statistics (COINr uses only the ``A`` and ``B`` rows for 
 Speed by design: each pipeline step is computed once per distinct setting of the choices that feed it (a
 Winsorisation limit shared by a thousand draws is treated once); aggregation is done for all draws of a setting
 at once with a leading draw axis (weight perturbation is a (D, C) weight array broadcast against the (.., N, C)
-children; exclusion is a zero weight, rescaled like a missing child); blocks are processed in bounded chunks on
-a thread pool. Data noise makes every draw a distinct setting, so its treatment and normalisation run draw by draw.
+children; exclusion is a zero weight, rescaled like a missing child); above the draw-free nodes, arithmetic and
+geometric means are kept as linear forms over the draw-free scores (:class:`_Lin`) and the index scores are formed,
+ranked and summarised a few draws at a time while in cache; draws with identical parameters are computed once;
+blocks run on a thread pool (all cores by default; the output does not depend on the number of threads). Data
+noise makes every draw a distinct setting, so its treatment and normalisation run draw by draw.
+
+Score statistics are on one scale: when normalisation or aggregation alternatives change the scale of the scores,
+each draw's index scores are mapped linearly onto the nominal scale (``score_scale``; see docs/audit.md).
 
 Conflicts are errors raised before the draws run: every distinct combination of the categorical choices is first
 built at the nominal weights, so e.g. a geometric-aggregation alternative with a normalisation alternative that
@@ -888,7 +894,8 @@ class UncertaintyResult:
         lines.append(f"Ranks in {yr} (top {len(r)} by nominal rank)")
         labels = self._labels()
         wl = min(30, max([10] + [cell_len(labels.get(c, str(c))) for c in r["unit"]]))
-        lines.append(f"  {_pad('', wl)}{'rank':-^36}   {'score' + (' (nominal scale)' if self.score_scale == 'nominal' else ''):-^26}")
+        score_head = "score" + (" (nominal scale)" if self.score_scale == "nominal" else "")
+        lines.append(f"  {_pad('', wl)}{'rank':-^36}   {score_head:-^26}")
         lines.append(f"  {_pad('unit', wl)}{'nominal':>8}{'median':>8}{'mean':>8}{'q05':>6}{'q95':>6}   "
                      f"{'nominal':>8}{'q05':>9}{'q95':>9}")
         for _, x in r.iterrows():
@@ -1157,7 +1164,8 @@ def _uncertainty(result, spec, *, n, seed, pairs, sensitivity, bootstrap, nj, po
     # distinct imputations, treatments, normalisations and aggregations are computed stage by stage on the
     # thread pool; the checks then run in a fixed order, so the error raised does not depend on the threads.
     combos = np.unique(np.stack([imp, tr, no, ag], axis=1), axis=0)
-    pmap = (lambda f, xs: list(pool.map(f, xs))) if pool is not None else (lambda f, xs: [f(x) for x in xs])  # noqa: E731
+    def pmap(f, xs):
+        return list(pool.map(f, xs)) if pool is not None else [f(x) for x in xs]
 
     def quiet(f):
         def g(x):
@@ -1306,7 +1314,7 @@ def _uncertainty(result, spec, *, n, seed, pairs, sensitivity, bootstrap, nj, po
         return ids, None, live, fail_local
 
     show = progress if progress is not None else (os.isatty(2) and n_runs * T * N > 2_000_000)
-    def store(res_task):  # results are written as they arrive, so only a few chunks are alive at a time
+    def store(res_task):  # failures are recorded here; the scores and ranks were written by the task itself
         ids, _, live, fail_local = res_task  # scores and ranks were stored by the task (its own rows)
         for j, txt in fail_local.items():
             ok[ids[j]] = False
@@ -1350,23 +1358,20 @@ def _uncertainty(result, spec, *, n, seed, pairs, sensitivity, bootstrap, nj, po
     def block_pairs():
         return _pairs_tables(result, R if ok.all() else R[ok], R0, pair_list, pmode)
 
-    def block_sens():
+    def start_sens(submit):
         if design.sensitivity:
-            return _sensitivity(result, design, factors, R, tgt, ok, sp)
+            return _sensitivity(result, design, factors, R, tgt, ok, sp, submit=submit)
         note = ("no sensitivity analysis: it needs at least two uncertain choices "
                 f"(there {'is' if len(factors) == 1 else 'are'} {len(factors)})." if sp.sensitivity else "")
-        return None, None, None, "", note
+        return lambda: (None, None, None, "", note)
 
-    if pool is not None:
-        f_sens = pool.submit(block_sens) if design.sensitivity else None
-        f_pairs = pool.submit(block_pairs)
-        ranks = block_stats()
-        pairs_df, over_df = f_pairs.result()
-        sens, sens_u, conv, conv_note, sens_note = f_sens.result() if f_sens is not None else block_sens()
-    else:
-        ranks = block_stats()
-        pairs_df, over_df = block_pairs()
-        sens, sens_u, conv, conv_note, sens_note = block_sens()
+    # the Sobol pieces and the pairs go to the pool, the statistics run here; all are collected in a fixed order
+    submit = pool.submit if pool is not None else _run_now
+    finish_sens = start_sens(submit)
+    f_pairs = submit(block_pairs)
+    ranks = block_stats()
+    pairs_df, over_df = f_pairs.result()
+    sens, sens_u, conv, conv_note, sens_note = finish_sens()
     draws = _draws_table(design, factors, prm, eng, ok, reason)
     tick["statistics+sensitivity"] = time.perf_counter()
     names_t = list(tick)
@@ -1620,32 +1625,93 @@ def _pairs_tables(result, R, R0, pair_list, mode) -> tuple[pd.DataFrame, pd.Data
     return pairs_df, over_df
 
 
-def _sensitivity(result, design, factors, R, tgt, ok, sp):
+class _Done:
+    """A finished 'future' (sequential runs)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _run_now(f, *args):
+    return _Done(f(*args))
+
+
+UNIT_CHUNKS = 1  # per-unit Sobol outputs in this many column chunks (fixed: same bits for any threads)
+
+
+def _sensitivity(result, design, factors, R, tgt, ok, sp, submit=_run_now):
     """Sobol indices of every choice for COINr's target (``tgt``: (runs, 1 + T), the mean |rank - nominal rank|
-    over all unit-years and in each year, computed with the draws) and for every unit's rank (``R``)."""
-    from dcindex.sensitivity import sobol_indices, split_saltelli
+    over all unit-years and in each year, computed with the draws) and for every unit's rank (``R``).
+
+    The target's indices and fixed column chunks of the per-unit indices are handed to ``submit`` (a thread
+    pool's, or run at once); returns a function that collects them into the tables."""
+    from dcindex.sensitivity import sobol_indices
 
     G = design.n_groups
-    n_runs = R.shape[0]
     T, N = R.shape[1:]
     blocks_ok = ok.reshape(-1, G + 2).all(axis=1)
     note = ""
     if not blocks_ok.all():
         note = (f"{int((~blocks_ok).sum())} of {len(blocks_ok)} base samples contain a failed draw and were left out "
                 f"of the Sobol estimates.")
-    Rk = R if blocks_ok.all() else R[np.repeat(blocks_ok, G + 2)]
     nb = int(blocks_ok.sum())
     names = [f.name for f in factors]
     if nb < 2:
-        return None, None, None, "", "too few complete base samples for Sobol indices."
+        return lambda: (None, None, None, "", "too few complete base samples for Sobol indices.")
+    Rk = R if blocks_ok.all() else R[np.repeat(blocks_ok, G + 2)]
+    seed = sp.seed + 1  # SALib treats seed 0 as "no seed"
+    # every unit's rank in every year, in fixed column chunks
+    Yu = Rk.reshape(len(Rk), T * N)
+    has_nan = np.isnan(Yu).any(axis=0)
+    if has_nan.any():
+        Yu = np.where(has_nan[None], 0.0, Yu)
+    # per-unit intervals: at most 100 resamples, products in single precision (see sobol_indices)
+    unit_job = lambda cols: sobol_indices(Yu[:, cols], G, bootstrap=min(sp.bootstrap, 100),  # noqa: E731
+                                          conf_level=sp.conf_level, seed=seed, conf_dtype=np.float32)
+    chunks = [c for c in np.array_split(np.arange(T * N), UNIT_CHUNKS) if len(c)]
+    f_units = [submit(unit_job, c) for c in chunks]
+    f_target = submit(_sens_target, result, factors, tgt, blocks_ok, G, T, sp, seed)
+
+    def finish():
+        sens, conv, conv_note = f_target.result()
+        parts = [f.result() for f in f_units]
+        cat = lambda k: np.concatenate([getattr(p, k) for p in parts], axis=-1)  # noqa: E731
+        S1a, STa, S1ca, STca, variance = cat("S1"), cat("ST"), cat("S1_conf"), cat("ST_conf"), cat("variance")
+        units = np.array(result.unit_codes, dtype=object)
+        out = []
+        for g, nm in enumerate(names):
+            S1, ST = S1a[g].copy(), STa[g].copy()
+            S1c, STc = S1ca[g].copy(), STca[g].copy()
+            for a in (S1, ST, S1c, STc):
+                a[has_nan] = np.nan
+            out.append(pd.DataFrame({
+                "unit": np.tile(units, T), "year": np.repeat(np.array(result.years, dtype=np.int64), N),
+                "factor": nm, "S1": S1, "S1_conf": S1c, "ST": ST, "ST_conf": STc,
+                "rank_variance": np.where(has_nan, np.nan, variance),
+            }))
+        sens_u = pd.concat(out, ignore_index=True).sort_values(["year", "unit", "factor"], kind="stable",
+                                                                ignore_index=True)
+        return sens, sens_u, conv, conv_note, note
+
+    return finish
+
+
+def _sens_target(result, factors, tgt, blocks_ok, G, T, sp, seed):
+    """Sobol indices of COINr's target (all unit-years: SALib's analyze; each year: the vectorised estimators) and
+    the convergence table."""
+    from dcindex.sensitivity import sobol_indices, split_saltelli
+    from SALib.analyze import sobol as salib_sobol
+
+    names = [f.name for f in factors]
+    nb = int(blocks_ok.sum())
     Y = tgt if blocks_ok.all() else tgt[np.repeat(blocks_ok, G + 2)]
     if T == 1:
         Y = Y[:, :1]
     y_all = Y[:, 0]
     labels = ["all"] + ([str(y) for y in result.years] if T > 1 else [])
-    seed = sp.seed + 1  # SALib treats seed 0 as "no seed"
-    from SALib.analyze import sobol as salib_sobol
-
     problem = {"num_vars": G, "names": names}
     # the headline target through SALib itself; the per-year targets with the same estimators and bootstrap
     # resamples, vectorised (tests: equal to SALib's analyze to 1e-10)
@@ -1671,28 +1737,6 @@ def _sensitivity(result, design, factors, R, tgt, ok, sp):
             rows.append({"target": TARGET, "year": lab, "factor": nm, "S1": float(S1[g]), "S1_conf": float(S1c[g]),
                          "ST": float(ST[g]), "ST_conf": float(STc[g]), "variance": var})
     sens = pd.DataFrame(rows)
-    # every unit's rank in every year
-    Yu = Rk.reshape(len(Rk), T * N)
-    has_nan = np.isnan(Yu).any(axis=0)
-    if has_nan.any():
-        Yu = np.where(has_nan[None], 0.0, Yu)
-    # per-unit intervals: at most 100 resamples, products in single precision (see sobol_indices)
-    su = sobol_indices(Yu, G, bootstrap=min(sp.bootstrap, 100), conf_level=sp.conf_level, seed=seed,
-                       conf_dtype=np.float32)
-    units = np.array(result.unit_codes, dtype=object)
-    out = []
-    for g, nm in enumerate(names):
-        S1, ST = su.S1[g].copy(), su.ST[g].copy()
-        S1c, STc = su.S1_conf[g].copy(), su.ST_conf[g].copy()
-        for a in (S1, ST, S1c, STc):
-            a[has_nan] = np.nan
-        out.append(pd.DataFrame({
-            "unit": np.tile(units, T), "year": np.repeat(np.array(result.years, dtype=np.int64), N), "factor": nm,
-            "S1": S1, "S1_conf": S1c, "ST": ST, "ST_conf": STc,
-            "rank_variance": np.where(has_nan, np.nan, su.variance),
-        }))
-    sens_u = pd.concat(out, ignore_index=True).sort_values(["year", "unit", "factor"], kind="stable",
-                                                            ignore_index=True)
     # convergence: indices of the target on growing prefixes of the base sample
     steps = sorted({max(8, nb // k) for k in (16, 8, 4, 2)} | {nb})
     steps = [s for s in steps if s <= nb]
@@ -1712,7 +1756,7 @@ def _sensitivity(result, design, factors, R, tgt, ok, sp):
                      f"{dmax:.3f}" + (f"; largest ST CI half-width {ci:.3f}" if ci == ci else "") + ".")
     else:
         conv_note = "too few base samples for a convergence check."
-    return sens, sens_u, conv, conv_note, note
+    return sens, conv, conv_note
 
 
 from dcindex._callable import make_callable  # noqa: E402
