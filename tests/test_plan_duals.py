@@ -128,6 +128,27 @@ def test_emission_cap_dual_is_the_implied_carbon_price():
     assert -central == pytest.approx(0.1 * 10512 / ((0.558 - 0.1404) * 10.512), rel=1e-9)
 
 
+def test_cap_sweep_implied_carbon_price_includes_the_scenarios_own_price():
+    # moving a rack BJ -> SC costs 0.1 yuan/kWh * 10,512 kWh and saves (0.558-0.1404) * 10.512 t: the marginal
+    # abatement cost is ~239 yuan/t whatever part of it the scenario's own carbon price already pays
+    sc = toy_scenario([{"site_id": "BJ", "province_code": "110000", "grid_price_yuan_per_kwh": 0.4},
+                       {"site_id": "SC", "province_code": "510000"}], {("110000", "batch", Y): 100.0})
+    mac = 0.1 * 10512 / ((0.558 - 0.1404) * 10.512)
+    free = plan(sc).emissions["emissions_net_t"].sum()
+    rows = {}
+    for cp in (0.0, 50.0):
+        fr = plan(sc.with_changes({"economics.carbon_price_yuan_per_t": cp}),
+                  sweep={"parameter": "emission_cap", "values": [0.6 * free]}).frontier.iloc[0]
+        rows[cp] = fr
+        assert fr["implied_carbon_price_yuan_per_t"] == pytest.approx(mac, rel=1e-9)
+    assert rows[0.0]["cap_shadow_price_pv_yuan_per_t"] - rows[50.0]["cap_shadow_price_pv_yuan_per_t"] == \
+        pytest.approx(50.0, rel=1e-9)
+    # a cap counted differently from the carbon price (location vs net) has no single implied price
+    fr = plan(sc.with_changes({"economics.carbon_price_yuan_per_t": 50.0}),
+              sweep={"parameter": "emission_cap", "values": [0.6 * free], "accounting": "location"}).frontier.iloc[0]
+    assert np.isnan(fr["implied_carbon_price_yuan_per_t"]) and fr["cap_shadow_price_pv_yuan_per_t"] > 0
+
+
 def test_example_pue_cap_marginal_by_finite_differences():
     """On the shipped example (LP relaxation, ~10k columns) the PUE-cap marginal matches finite differences."""
     sc = load_scenario(example_path(), {"solver.relax_integers": True, "frontier": None})

@@ -3,7 +3,6 @@ expected way. Toy numbers: 1 kW per rack, 8.76 MWh of IT energy per rack-year, d
 (annuity = capex), so costs can be added up by hand."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from dcindex.plan import plan, toy_scenario
@@ -129,6 +128,46 @@ def test_green_share_exempts_existing_stock():
     assert res.energy["green_mwh"].sum() == pytest.approx(0.8 * 50 * E * 1.2)
 
 
+def test_green_share_gives_no_credit_for_retrofit_savings_of_the_existing_stock():
+    # 100 existing racks at design PUE 1.3; the hub PUE cap 1.25 forces a retrofit. 150 racks of demand: 50 run on
+    # new capacity, whose electricity is 50 * 8.76 * 1.25 MWh and needs 80 % green. The earlier formulation
+    # subtracted the existing stock at its design PUE (100 * 8.76 * 1.3 MWh) from the site's retrofitted total and
+    # so asked for only 0.8 * (150 * 1.25 - 100 * 1.3) * 8.76 = 403 MWh.
+    sc = toy_scenario([site("H", existing_racks=100, pue_design=1.3, pue_best=1.1, retrofit_cost_yuan_per_mwh=900,
+                            green_price_yuan_per_kwh=0.6)], {("110000", "batch", Y): 150.0}, green=1e6,
+                      rules={"green_share": {"enabled": True}, "pue_cap": {"enabled": True}})
+    res = plan(sc)
+    assert res.energy["pue_effective"].iloc[0] == pytest.approx(1.25)
+    assert res.energy["green_mwh"].sum() == pytest.approx(0.8 * 50 * E * 1.25, rel=1e-9)
+    gs = res.green_share.iloc[0]
+    assert gs["new_capacity_it_mwh"] == pytest.approx(50 * E)
+    assert gs["new_capacity_electricity_mwh"] == pytest.approx(50 * E * 1.25)
+    assert gs["green_share_new_capacity"] == pytest.approx(0.8) and gs["compliant"]
+
+
+def test_green_share_counts_new_capacity_per_period_not_net_over_the_day():
+    # 100 existing racks; 100 racks of batch work that may shift into the cheap night, where more than the existing
+    # racks then run (on new capacity). Netting the site's electricity over the day against the existing stock (the
+    # earlier formulation) found no new-capacity electricity when all work ran at night, so no green power was
+    # bought; per period, the night's racks beyond the stock need 80 % green (annual total, green is dear here).
+    periods = [{"name": "day", "hours": 12, "grid_price_factor": 1.5}, {"name": "night", "hours": 12,
+                                                                         "grid_price_factor": 0.5}]
+    sc = toy_scenario([site("H", existing_racks=100, green_price_yuan_per_kwh=0.9, capex_yuan_per_rack=1)],
+                      {("110000", "batch", Y): 100.0}, green=1e6, classes=[{"name": "batch", "shiftable": True}],
+                      technical={"periods": periods},
+                      rules={"green_share": {"enabled": True}, "time_shift": {"enabled": True}},
+                      economics={"capex_lifetime_years": 1})
+    res = plan(sc)
+    en = res.energy.set_index("period")
+    night = float(en.loc["night", "it_racks_running"])
+    assert night > 100 + 1  # new capacity runs at night
+    f_new = (night - 100) * E / 2 * 1.2
+    assert res.energy["green_mwh"].sum() == pytest.approx(0.8 * f_new, rel=1e-9)
+    gs = res.green_share.iloc[0]
+    assert gs["new_capacity_electricity_mwh"] == pytest.approx(f_new)
+    assert bool(gs["compliant"])
+
+
 def test_pue_cap_forces_retrofit_and_cuts_energy():
     sc = toy_scenario([site("H", pue_design=1.3, pue_best=1.1, retrofit_cost_yuan_per_mwh=900)],
                       {("110000", "batch", Y): 100.0})
@@ -197,6 +236,36 @@ def test_site_limits_push_builds_elsewhere():
     assert float(sl.loc[sl["site_id"] == "A", "dual_pv"].iloc[0]) == pytest.approx(-40)
 
 
+def test_site_limits_off_never_costs_more_with_site_opening():
+    # N (non-hub) serves all 100 racks; the hub share of new capacity (60 %) then needs 150 racks built at the
+    # openable hub H (they stay idle). Switching site limits off must not make that impossible: the opening row's
+    # big-M was total demand + one module (101 racks) and silently capped H, which made the plan dearer.
+    sites = [site("N", "630000", hub=False, capex_yuan_per_rack=0, grid_price_yuan_per_kwh=0.3),
+             site("H", "150000", hub=True, capex_yuan_per_rack=10, grid_price_yuan_per_kwh=5.0, open_cost_yuan=100,
+                  max_new_racks=1000)]
+    sc = toy_scenario(sites, {("110000", "batch", Y): 100.0}, economics={"capex_lifetime_years": 1},
+                      rules={"hub_share": {"enabled": True}})
+    on, off = _pair(sc, "site_limits")
+    assert new(on, "H") == pytest.approx(150) and new(off, "H") == pytest.approx(150)
+    assert on.objective_pv == pytest.approx(100 + 150 * 10 + 100 * E * 1.2 * 300, rel=1e-9)
+    assert off.objective_pv == pytest.approx(on.objective_pv, rel=1e-9)
+
+
+def test_opening_big_m_allows_batch_compressed_into_one_period():
+    # 100 racks of batch work may shift into the cheap night: an openable site then needs 200 racks, more than the
+    # total demand (the earlier big-M, 101 racks, forced half the work into the expensive day)
+    periods = [{"name": "day", "hours": 12, "grid_price_factor": 1.5}, {"name": "night", "hours": 12,
+                                                                         "grid_price_factor": 0.5}]
+    sc = toy_scenario([site("B", capex_yuan_per_rack=1, open_cost_yuan=10, max_new_racks=1000)],
+                      {("110000", "batch", Y): 100.0}, classes=[{"name": "batch", "shiftable": True}],
+                      technical={"periods": periods}, rules={"time_shift": {"enabled": True}},
+                      economics={"capex_lifetime_years": 1})
+    on, off = _pair(sc, "site_limits")
+    assert new(off, "B") == pytest.approx(200) and new(on, "B") == pytest.approx(200)
+    assert off.objective_pv == pytest.approx(on.objective_pv, rel=1e-9)
+    assert on.energy.set_index("period").loc["day", "it_racks_running"] == pytest.approx(0)
+
+
 def test_time_shift_moves_batch_to_cheap_period_with_daily_conservation():
     periods = [{"name": "day", "hours": 12, "grid_price_factor": 1.5}, {"name": "night", "hours": 12,
                                                                          "grid_price_factor": 0.5}]
@@ -240,7 +309,6 @@ def test_unknown_class_on_latency_blocks_everything_is_reported_as_infeasible():
     with pytest.raises(PlanInfeasibleError) as ei:
         plan(sc)
     assert "latency" in str(ei.value) and "demand" in str(ei.value)
-    assert np.isfinite(1.0)
 
 
 def test_soft_rule_prices_the_violation_instead_of_failing():

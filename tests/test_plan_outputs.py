@@ -53,6 +53,41 @@ def test_example_solves_as_mip_and_writes_all_tables(example):
     summ = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summ["input_sha256"]["scenario"] and "illustrative_tables" in summ
     assert "东数西算" in summ["scenario_name_zh"]
+    # provenance: origins are derived from official statistics (census population), not illustrative
+    assert "origins" not in summ["illustrative_tables"] and summ["derived_tables"] == ["origins"]
+    assert {"demand", "sites", "latency", "green_supply", "bandwidth"} <= set(summ["illustrative_tables"])
+    # the green-share rule holds under its own accounting, site-year by site-year
+    gs = res.green_share
+    hub_new = gs[gs["rule_applies"] & (gs["new_capacity_electricity_mwh"] > 1e-6)]
+    assert len(hub_new) and hub_new["compliant"].astype(bool).all()
+    assert (hub_new["green_share_new_capacity"] >= 0.8 - 1e-6).all()
+    assert (out / "green_share.csv").is_file()
+    # the example exercises an opening decision (Kunming, 30 亿元; not worth it here)
+    b = res.buildout
+    assert res.meta["n_integer"] > int(res.model.data.integer_build.sum()) * 6
+    assert not b.loc[b["site_id"] == "KUNMING", "opened"].any()
+
+
+def test_sites_and_origins_are_written_with_coordinates_for_the_report(example):
+    res, out = example
+    sites = pd.read_csv(out / "sites.csv", dtype={"province_code": str})
+    origins = pd.read_csv(out / "origins.csv", dtype={"origin_id": str, "province_code": str})
+    assert {"site_id", "name", "name_zh", "province_code", "region", "hub", "lat", "lon"} <= set(sites.columns)
+    assert {"origin_id", "name_zh", "province_code", "region", "lat", "lon"} <= set(origins.columns)
+    assert len(sites) == 15 and len(origins) == 31
+    zjk = sites.set_index("site_id").loc["ZJK"]
+    assert (zjk["lat"], zjk["lon"], zjk["name_zh"]) == (40.77, 114.88, "张家口集群")
+    assert origins.set_index("origin_id").loc["110000", "name_zh"] == "北京"
+    # the report's planner view takes the coordinates from the plan folder
+    from dcindex.report.plan_view import plan_payload
+
+    p = plan_payload(out)
+    assert p["coords_source"] == {"sites": "plan folder", "origins": "plan folder"}
+    assert {s["id"]: s["xy"] for s in p["sites"]}["ZJK"] == [114.88, 40.77]
+    assert {s["id"]: s["name_zh"] for s in p["sites"]}["ZJK"] == "张家口集群"
+    # a toy scenario without coordinates writes no lat/lon, so the report falls back to province centroids
+    toy = plan(toy_scenario([{"site_id": "A", "province_code": "110000"}], {("110000", "batch", 2025): 5.0}))
+    assert "lat" not in toy.sites.columns and "lat" not in toy.origins.columns
 
 
 def test_outputs_are_byte_identical(example, tmp_path):
@@ -75,6 +110,52 @@ def test_indicators_are_tidy_and_usable_by_the_index(example):
     assert not ind.duplicated(["unit", "year", "indicator"]).any()
     west = ind[ind["indicator"] == "plan_demand_served_west_hub_pct"]
     assert len(west) == 31 * 6
+
+
+def test_indicators_match_a_hand_computation():
+    # Beijing (110000): hub H1 (0.6 yuan/kWh) and non-hub N1 (0.4), 100 existing racks each; Inner Mongolia
+    # (150000): hub W (region west, 0.3, 100 MWh of green power at 0.1) and a NON-hub site U (0.2), 50 racks each.
+    # Demand: origin 110000 120 racks (any site), origin 310000 60 racks (only W is near: 1e6 yuan network cost
+    # elsewhere). Cheapest plan: U 50, W 50 (all from 310000), N1 80, H1 0.
+    sites = [{"site_id": "H1", "province_code": "110000", "hub": True, "existing_racks": 100, "max_new_racks": 0,
+              "grid_price_yuan_per_kwh": 0.6},
+             {"site_id": "N1", "province_code": "110000", "hub": False, "existing_racks": 100, "max_new_racks": 0,
+              "grid_price_yuan_per_kwh": 0.4},
+             {"site_id": "W", "province_code": "150000", "region": "west", "hub": True, "existing_racks": 50,
+              "max_new_racks": 0, "grid_price_yuan_per_kwh": 0.3, "green_price_yuan_per_kwh": 0.1},
+             {"site_id": "U", "province_code": "150000", "region": "west", "hub": False, "existing_racks": 50,
+              "max_new_racks": 0, "grid_price_yuan_per_kwh": 0.2}]
+    origins = [{"origin_id": "110000", "region": "east", "province_code": "110000"},
+               {"origin_id": "310000", "region": "east", "province_code": "310000"}]
+    demand = {("110000", "batch", 2025): 120.0, ("310000", "batch", 2025): 60.0}
+    netcost = {("110000", s): 0.0 for s in ("H1", "N1", "W", "U")}
+    netcost.update({("310000", "U"): 1e6, ("310000", "W"): 0.0, ("310000", "N1"): 1e6, ("310000", "H1"): 1e6})
+    sc = toy_scenario(sites, demand, origins=origins, netcost=netcost, green={("W", 2025): 0.1},
+                      rules={"site_limits": {"enabled": True}})
+    res = plan(sc)
+    used = res.utilisation.set_index("site_id")["used_racks"]
+    assert used.to_dict() == pytest.approx({"H1": 0, "N1": 80, "W": 50, "U": 50}, abs=1e-9)
+    fl = res.flows.groupby(["origin_id", "site_id"])["racks"].sum()
+    assert float(fl[("310000", "W")]) == pytest.approx(50)
+    ind = res.indicators.set_index(["indicator", "unit"])["value"]
+    # hub utilisation: used / installed racks at hub sites in the province (H1 idle; W full)
+    assert ind["plan_hub_utilisation_pct", "110000"] == pytest.approx(0)
+    assert ind["plan_hub_utilisation_pct", "150000"] == pytest.approx(100)
+    # green share: green / all electricity of the province's sites (W and U: 100 racks x 8.76 MWh x PUE 1.2)
+    assert ind["plan_green_power_share_pct", "150000"] == pytest.approx(100 * 100 / (100 * 8.76 * 1.2))
+    assert ind["plan_green_power_share_pct", "110000"] == pytest.approx(0)
+    # demand served at western HUB sites only (W), never at the non-hub U in the same province (selecting by
+    # province counted Beijing's racks at U)
+    assert ind["plan_demand_served_west_hub_pct", "110000"] == pytest.approx(0)
+    assert ind["plan_demand_served_west_hub_pct", "310000"] == pytest.approx(100 * 50 / 60)
+
+
+def test_indicator_west_hub_is_selected_by_the_hub_flag_not_the_province():
+    # all demand goes to a NON-hub site in Inner Mongolia (a western hub province): 0 % served at western hubs
+    sc = toy_scenario([{"site_id": "U", "province_code": "150000", "region": "west", "hub": False}],
+                      {("110000", "batch", 2025): 10.0})
+    ind = plan(sc).indicators.set_index(["indicator", "unit"])["value"]
+    assert ind["plan_demand_served_west_hub_pct", "110000"] == 0
 
 
 def test_to_dir_from_dir_roundtrip_and_compare(example, tmp_path):
@@ -107,7 +188,8 @@ def test_frontier_by_carbon_price_and_by_cap():
     caps = [float(fr["emissions_net_t"].iloc[0]) * f for f in (1.0, 0.7, 0.4)]
     fc = plan(sc, sweep={"parameter": "emission_cap", "values": caps}).frontier
     assert (fc["emissions_net_t"] <= np.array(caps) + 1e-6).all()
-    assert (np.diff(fc["implied_carbon_price_pv_yuan_per_t"]) >= -1e-6).all()
+    assert (np.diff(fc["cap_shadow_price_pv_yuan_per_t"]) >= -1e-6).all()
+    assert (np.diff(fc["implied_carbon_price_yuan_per_t"]) >= -1e-6).all()
 
 
 # ------------------------------------------------------------------------------------------ infeasibility

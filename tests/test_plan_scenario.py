@@ -110,6 +110,30 @@ def test_price_in_yuan_per_mwh_is_caught(scen):
     _err(scen, "sites", "row 4", "grid_price_yuan_per_kwh", "yuan/MWh")
 
 
+def test_emission_factor_in_t_per_kwh_labelled_kg_is_caught(scen):
+    # 0.0005688 tCO2/kWh written in a kgCO2/kWh column (QA: accepted before, emissions 1000 x too small)
+    _edit(scen.parent / "grid_emission_factor.csv",
+          lambda d: d.assign(value=(d["value"].astype(float) / 1000).map(lambda v: f"{v:.7f}")))
+    _err(scen, "emission_factors", "row 1 (line 2)", "column 'value'", "tCO2/kWh labelled kgCO2/kWh", "0.0005688")
+
+
+def test_capex_in_wan_yuan_is_caught(scen):
+    def f(d):
+        d.loc[2, "capex_yuan_per_rack"] = "12"  # 12 万元 per rack written as 12 yuan
+        return d
+    _edit(scen.parent / "sites.csv", f)
+    msg = _err(scen, "sites", "row 3 (line 4)", "capex_yuan_per_rack", "万元", "4.8 yuan per kW")
+    assert "validation: {plausibility: false}" in msg
+    # deliberately tiny numbers pass when the scenario says so
+    sc = load_scenario(scen, {"validation.plausibility": False})
+    assert float(sc.tables["sites"]["capex_yuan_per_rack"].iloc[2]) == 12
+
+
+def test_missing_bandwidth_year_is_an_error_not_an_unlimited_corridor(scen):
+    _edit(scen.parent / "bandwidth.csv", lambda d: d[~((d["from_region"] == "central") & (d["year"] == "2027"))])
+    _err(scen, "bandwidth", "column 'limit_gbps'", "central -> west", "year 2027", "no limit")
+
+
 def test_latency_in_microseconds_is_caught(scen):
     def f(d):
         d.loc[0, "latency_ms"] = "2210"
@@ -178,6 +202,22 @@ def test_gb18030_table_is_read(scen):
 
 def test_errors_are_dcindex_errors(scen):
     assert issubclass(InputError, DcindexError)
+
+
+def test_cli_bad_set_value_and_missing_compare_exit_2_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "dcindex", "plan", str(example_path()), "--out", str(tmp_path / "o"),
+                        "--set", "rules.hub_share.min_share=["], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "--set rules.hub_share.min_share" in r.stderr and "How to fix" in r.stderr
+    assert "Traceback" not in r.stderr and "yaml.parser" not in r.stderr and "ParserError" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "dcindex", "plan", str(example_path()), "--out", str(tmp_path / "o"),
+                        "--compare", str(tmp_path / "nonexistent")], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "--compare" in r.stderr and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()  # nothing solved or written
 
 
 def test_cli_infeasible_scenario_writes_diagnosis_and_exits_2(tmp_path):

@@ -45,8 +45,32 @@ def parse_set(items: List[str]) -> dict:
             raise InputError(f"cannot read --set '{it}'.", where="--set",
                              hint="write --set rules.utilisation_floor.enabled=false (dotted key = YAML value).")
         k, v = it.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
+        k = k.strip()
+        if not k:
+            raise InputError(f"cannot read --set '{it}': the key before '=' is empty.", where="--set",
+                             hint="write --set rules.utilisation_floor.enabled=false (dotted key = YAML value).")
+        try:
+            out[k] = yaml.safe_load(v)
+        except yaml.YAMLError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"cannot read the value of --set '{it}' as YAML ({first}).", where=f"--set {k}",
+                             hint="quote the whole option and write a complete YAML value, e.g. "
+                                  "--set 'rules.hub_share.min_share=0.5' or --set 'frontier.values=[0, 100, 200]'."
+                             ) from None
     return out
+
+
+def check_compare(path: Optional[Path]) -> None:
+    """--compare must name an existing scenario YAML or result folder."""
+    if path is None:
+        return
+    if not path.exists():
+        raise InputError(f"the baseline {path} does not exist.", where="--compare",
+                         hint="pass a baseline scenario .yaml or a result folder written by 'dcindex plan --out'.")
+    if path.is_dir() and not (path / "summary.json").is_file() and not any(path.glob("*.yaml")):
+        raise InputError(f"the folder {path} is neither a plan result folder (no summary.json) nor holds a scenario "
+                         "YAML.", where="--compare",
+                         hint="pass a baseline scenario .yaml or a result folder written by 'dcindex plan --out'.")
 
 
 def register(app: typer.Typer) -> None:
@@ -67,22 +91,47 @@ def register(app: typer.Typer) -> None:
         """Plan East Data West Computing (东数西算) compute layout: flows, build-out, energy, emissions, shadow prices."""
         from dcindex.plan import plan
         from dcindex.plan.diagnose import PlanInfeasibleError
+        from dcindex.plan.results import format_rule_cost
 
         sw = parse_sweep(sweep) if sweep else None
+        overrides = parse_set(set_ or [])
+        check_compare(compare)
         try:
-            res = plan(scenario, out=out, sweep=sw, compare=compare, rule_costs=rule_costs,
-                       overrides=parse_set(set_ or []))
+            res = plan(scenario, out=out, sweep=sw, compare=compare, rule_costs=rule_costs, overrides=overrides)
         except PlanInfeasibleError as exc:
             console.print(f"[yellow]diagnosis written to {escape(str(out))}/diagnosis.csv[/]")
             raise exc
         console.print(escape(res.summary()), highlight=False)
         if res.rules is not None and len(res.rules):
-            t = Table(title="rules", header_style="bold")
-            for c in ("rule", "enabled", "binding rows", "marginal (PV yuan)", "cost of rule (亿元)"):
-                t.add_column(c, justify="right" if c not in ("rule",) else "left")
+            mip = bool(res.meta.get("mip"))
+            margs = [abs(float(v)) for c in ("marginal_pv", "marginal_lp_relaxation_pv") for v in res.rules[c]
+                     if v == v and v is not None]
+            scale, munit = (1e4, "万元") if margs and max(margs) >= 1e6 else (1.0, "yuan")
+            t = Table(title="rules", header_style="bold", caption=f"marginal: {munit} (PV) per percentage point of a "
+                      "share, per 0.01 of both PUE caps, per tCO2 of a cap; cost of rule: ± proven by the solver's "
+                      "bounds, ≈0 = within solver tolerance (see summary and rules.csv)")
+            t.add_column("rule", no_wrap=True)
+            t.add_column("on", justify="right")
+            t.add_column("bind", justify="right")
+            if mip:
+                t.add_column(f"marginal, integers fixed ({munit})", justify="right", min_width=9)
+                t.add_column(f"marginal, LP relaxation ({munit})", justify="right", min_width=9)
+            else:
+                t.add_column(f"marginal ({munit})", justify="right", min_width=9)
+            t.add_column("cost of rule", no_wrap=True)
+
+            def fmt(v):
+                if v is None or v != v:
+                    return ""
+                v = float(v) / scale
+                return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
             for _, r in res.rules.iterrows():
-                mv = "" if r["marginal_pv"] != r["marginal_pv"] else f"{r['marginal_pv']:,.0f}"
-                cr = "" if r["cost_of_rule_pv"] != r["cost_of_rule_pv"] else f"{r['cost_of_rule_pv'] / 1e8:,.3f}"
-                t.add_row(str(r["rule"]), "on" if r["enabled"] else "off", str(int(r["binding_rows"])), mv, cr)
+                row = [str(r["rule"]), "on" if r["enabled"] else "off", str(int(r["binding_rows"])),
+                       fmt(r["marginal_pv"])]
+                if mip:
+                    row.append(fmt(r["marginal_lp_relaxation_pv"]))
+                row.append(format_rule_cost(r, compact=True))
+                t.add_row(*row)
             console.print(t)
         console.print(f"results written to {escape(str(out))}")

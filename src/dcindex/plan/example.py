@@ -76,8 +76,9 @@ SITES = [
      False, 23.13, 113.26, 80000, 20000, 0, 0, 150000, 8000, 1.45, 1.30, 0.72, 0.78, 300),
     ("XINING", "Xining (non-hub candidate)", "西宁(非枢纽候选)", "", "630000", "west", False, 36.62, 101.78,
      0, 300000, 5000, 0, 80000, 4000, 1.25, 1.15, 0.30, 0.28, 10000),
+    # a greenfield candidate that must first be opened (land, substation and lines, backbone fibre: 30 亿元)
     ("KUNMING", "Kunming (non-hub candidate)", "昆明(非枢纽候选)", "", "530000", "west", False, 24.88, 102.83,
-     0, 250000, 5000, 0, 85000, 4500, 1.25, 1.15, 0.33, 0.30, 8000),
+     0, 100000, 5000, 3_000_000_000, 85000, 4500, 1.25, 1.15, 0.33, 0.30, 8000),
 ]
 
 YEARS = list(range(2025, 2031))

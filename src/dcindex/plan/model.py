@@ -70,8 +70,8 @@ class Model:
     offset: float
     vars: dict[str, VarBlock]
     rows: dict[str, RowBlock]
-    # parametric parts: block name -> (A1 csr over block rows x all columns, b1 over block rows)
-    dparam: dict[str, tuple[sp.csr_matrix, np.ndarray]]
+    # parametric parts: (block name, parameter) -> (A1 = dA/dp, csr over block rows x all columns; b1 = db/dp)
+    dparam: dict[tuple[str, str], tuple[sp.csr_matrix, np.ndarray]]
     data: "ModelData"
     latency_blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # x columns fixed to 0 by latency
 
@@ -211,6 +211,56 @@ def model_data(sc: Scenario) -> ModelData:
     )
 
 
+def peak_load_racks(D: "ModelData", time_shift: bool) -> float:
+    """Largest number of racks that can be running at one site in one period: the year's non-shiftable demand
+    plus its shiftable demand compressed into the shortest period (24 / hours) when batch work may shift."""
+    if not D.demand.size:
+        return 0.0
+    f = 24.0 / float(D.hours.min()) if (time_shift and D.shiftable.any()) else 1.0
+    per_year = D.demand[:, ~D.shiftable].sum(axis=(0, 1)) + f * D.demand[:, D.shiftable].sum(axis=(0, 1))
+    return float(per_year.max())
+
+
+def opening_big_m(D: "ModelData", rules) -> np.ndarray:
+    """Per site, a bound M on cumulative new racks that no optimal plan needs to exceed (the big-M of the opening
+    row ``sum_t k b[s,t] <= M sum_t w[s,t]`` when site limits do not bound the site).
+
+    Argument (costs are >= 0): racks beyond the peak load ``Lmax`` (peak_load_racks) serve nothing. At a non-hub
+    site no rule is helped by extra racks (the hub share and the utilisation floor only get harder), so dropping
+    the last module keeps the plan feasible and no dearer once cumulative new racks reach ``Lmax + k_s``. At a hub
+    site extra racks can help only the hub share of new capacity, whose requirement is at most
+    ``need = share / (1 - share) * N_nonhub`` with ``N_nonhub = sum over non-hub sites of min(max_new, Lmax + k)``;
+    dropping the last module of the latest year whose build exceeds that year's need by a module keeps every year's
+    hub-share row and the capacity for ``Lmax`` once cumulative new racks exceed ``Lmax + need + (Y + 1) k_s``.
+    A bound from total demand alone (the earlier formulation) is wrong: the hub share can require more hub racks
+    than demand (tests/test_plan_model.py::test_site_limits_off_never_costs_more_with_site_opening).
+    """
+    lmax = peak_load_racks(D, rules.time_shift.enabled)
+    k = D.module
+    nY = len(D.years)
+    per_site = lmax + k
+    hs = rules.hub_share
+    need = 0.0
+    if hs.enabled and hs.min_share < 1.0:
+        lim = D.max_new if rules.site_limits.enabled and rules.site_limits.mode == "hard" else np.full(len(k), np.inf)
+        nonhub = ~D.hub
+        n_nonhub = float(np.minimum(lim[nonhub], per_site[nonhub]).sum())
+        need = hs.min_share / (1.0 - hs.min_share) * n_nonhub
+    return np.where(D.hub, lmax + need + (nY + 1) * k, per_site)
+
+
+def green_share_pue(D: "ModelData", rules) -> np.ndarray:
+    """PUE at which the electricity of new capacity is counted by the green-share rule: the design PUE, capped by
+    the (hard) PUE cap where that rule applies (the PUE new capacity at the site may run at)."""
+    pue = D.pue_design.copy()
+    pc = rules.pue_cap
+    if pc.enabled and pc.mode == "hard":
+        cap = np.where(D.west, pc.west, pc.east)
+        appl = D.hub if pc.applies_to == "hub" else np.ones(len(pue), bool)
+        pue = np.where(appl, np.minimum(pue, np.maximum(cap, D.pue_best)), pue)
+    return pue
+
+
 class _Builder:
     """Accumulates variable blocks, row blocks and COO triplets."""
 
@@ -228,8 +278,8 @@ class _Builder:
         self.ri: list[np.ndarray] = []
         self.ci: list[np.ndarray] = []
         self.v: list[np.ndarray] = []
-        self.p_ri: dict[str, list] = {}
-        self.p_b1: dict[str, np.ndarray] = {}
+        self.p_ri: dict[tuple[str, str], list] = {}
+        self.p_b1: dict[tuple[str, str], np.ndarray] = {}
 
     def var(self, name, shape, lo=0.0, hi=INF, cost=0.0, integer=False) -> VarBlock:
         vb = VarBlock(name, tuple(shape), self.n_col, bool(np.any(integer)))
@@ -252,15 +302,17 @@ class _Builder:
         self.n_row += rb.size
         return rb
 
-    def add(self, rb: RowBlock, rloc, vb_cols, vals, *, param_part=False):
-        """Add coefficients: rows ``rb.offset + rloc``, columns ``vb_cols`` (global), broadcast together."""
+    def add(self, rb: RowBlock, rloc, vb_cols, vals, *, param_part=False, param: str | None = None):
+        """Add coefficients: rows ``rb.offset + rloc``, columns ``vb_cols`` (global), broadcast together.
+        ``param_part``: the values are d coefficient / d parameter (``param``, default the block's own)."""
         rloc, cols, vals = np.broadcast_arrays(np.asarray(rloc), np.asarray(vb_cols), np.asarray(vals, float))
         rows = (rb.offset + rloc).ravel()
         cols = cols.ravel()
         vals = vals.ravel()
         keep = vals != 0
         if param_part:
-            self.p_ri.setdefault(rb.name, []).append((rows[keep] - rb.offset, cols[keep], vals[keep]))
+            self.p_ri.setdefault((rb.name, param or rb.param), []).append((rows[keep] - rb.offset, cols[keep],
+                                                                          vals[keep]))
             return
         self.ri.append(rows[keep])
         self.ci.append(cols[keep])
@@ -447,7 +499,7 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
             dco = np.zeros((nS, nY, nP))
             dco[sel] = eps3[sel]
             _add_it_masked(B, rb, X, Q, D, nonshift, has_shift, dco, rowf, sel, param_part=True)
-            B.p_b1[rb.name] = np.zeros(rb.size)
+            B.p_b1[rb.name, rb.param] = np.zeros(rb.size)
             maybe_soft(rb, "pue_cap")
 
     # green supply available per site, year, period
@@ -458,25 +510,50 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
         B.add(rb, idx3, G.all().ravel(), 1.0)
         maybe_soft(rb, "green_supply")
 
-    # green share of new capacity at hub sites: green >= share * (site electricity - electricity of existing stock)
+    # green share of new capacity at hub sites. Racks running on new capacity in period p: n >= L - existing,
+    # n >= 0 (existing stock is used first; n is minimal at the optimum because only the rule row below uses it).
+    # Their electricity is counted at pue_att = the design PUE, capped by the PUE cap where that rule applies (the
+    # PUE new hub capacity may run at), and the site's green purchases count towards new capacity first:
+    #     sum_p g[s,y,p] >= share * sum_p pue_att_s * eps_p * n[s,y,p]
+    # (no credit for idle existing racks, for retrofit savings of the existing stock, or across periods).
     if rules.green_share.enabled:
         sh = rules.green_share.min_share
         sel = np.flatnonzero(D.hub if rules.green_share.applies_to == "hub" else np.ones(nS, bool))
         if len(sel):
             n = len(sel)
-            f_ex = D.existing[sel] * D.pue_design[sel] * D.eps.sum()
-            rb = B.rows_("green_share", "green_share", (n, nY), ("site", "year"),
-                         np.broadcast_to((-sh * f_ex)[:, None], (n, nY)), INF, "yuan (PV) per MWh",
+            pue_att = green_share_pue(D, rules)[sel]
+            NW = B.var("new_load", (n, nY, nP))
+            rb = B.rows_("green_share_new_load", "accounting", (n, nY, nP), ("site", "year", "period"),
+                         np.broadcast_to((-D.existing[sel])[:, None, None], (n, nY, nP)), INF,
+                         "yuan (PV) per rack running on new capacity", year_axis=1)
+            rb.site_index = sel
+            pos = np.full(nS, -1)
+            pos[sel] = np.arange(n)
+            a3, b3, c3 = np.indices((n, nY, nP))
+            B.add(rb, np.ravel_multi_index((a3, b3, c3), (n, nY, nP)), NW.all(), 1.0)
+            rowf = lambda a, b_, c: np.ravel_multi_index((pos[a], b_, c), (n, nY, nP))  # noqa: E731
+            _add_it_masked(B, rb, X, Q, D, nonshift, has_shift, -np.ones((nS, nY, nP)), rowf, sel)
+            rb = B.rows_("green_share", "green_share", (n, nY), ("site", "year"), 0.0, INF, "yuan (PV) per MWh",
                          year_axis=1, param="green_share.min_share", param_scale=0.01,
                          param_unit="yuan (PV) per percentage point", soft_sign=1.0)
             rb.site_index = sel
-            a3, b3, c3 = np.indices((n, nY, nP))
             rloc = np.ravel_multi_index((a3, b3), (n, nY))
-            B.add(rb, rloc, G.idx(sel[a3], b3, c3), 1.0 - sh)
-            B.add(rb, rloc, E.idx(sel[a3], b3, c3), -sh)
-            B.add(rb, rloc, G.idx(sel[a3], b3, c3), -1.0, param_part=True)
-            B.add(rb, rloc, E.idx(sel[a3], b3, c3), -1.0, param_part=True)
-            B.p_b1[rb.name] = np.broadcast_to((-f_ex)[:, None], (n, nY)).ravel().copy()
+            w_new = pue_att[a3] * D.eps[c3]
+            B.add(rb, rloc, G.idx(sel[a3], b3, c3), 1.0)
+            B.add(rb, rloc, NW.idx(a3, b3, c3), -sh * w_new)
+            B.add(rb, rloc, NW.idx(a3, b3, c3), -w_new, param_part=True)
+            # pue_att follows the PUE cap where the cap lies between pue_best and the design PUE
+            pc = rules.pue_cap
+            if pc.enabled and pc.mode == "hard":
+                capv = np.where(D.west, pc.west, pc.east)
+                appl = D.hub if pc.applies_to == "hub" else np.ones(nS, bool)
+                follows = appl & (capv < D.pue_design - 1e-12) & (capv > D.pue_best + 1e-12)
+                for reg, regmask in (("east", ~D.west), ("west", D.west)):
+                    f = (follows & regmask)[sel][a3]
+                    if f.any():
+                        B.add(rb, rloc[f], NW.idx(a3[f], b3[f], c3[f]), -sh * D.eps[c3[f]], param_part=True,
+                              param=f"pue_cap.{reg}")
+            B.p_b1[rb.name, rb.param] = np.zeros(rb.size)
             maybe_soft(rb, "green_share")
 
     # utilisation floor: used racks >= share * installed racks
@@ -499,7 +576,7 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
             rloc = np.ravel_multi_index((pos[ss], yy), (n, nY))
             B.add(rb, rloc, Bv.idx(ss, yp), -u * k[ss])
             B.add(rb, rloc, Bv.idx(ss, yp), -k[ss], param_part=True)
-            B.p_b1[rb.name] = np.broadcast_to(D.existing[sel][:, None], (n, nY)).ravel().copy()
+            B.p_b1[rb.name, rb.param] = np.broadcast_to(D.existing[sel][:, None], (n, nY)).ravel().copy()
             maybe_soft(rb, "utilisation_floor")
 
     # hub share of new capacity: sum_s (hub_s - share) * new racks >= 0
@@ -518,14 +595,14 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
             rloc = y2
         B.add(rb, rloc, Bv.idx(s2, y2), (D.hub.astype(float) - sh)[s2] * k[s2])
         B.add(rb, rloc, Bv.idx(s2, y2), -k[s2], param_part=True)
-        B.p_b1[rb.name] = np.zeros(rb.size)
+        B.p_b1[rb.name, rb.param] = np.zeros(rb.size)
         maybe_soft(rb, "hub_share")
 
     # site limits on new racks, and opening decisions (cumulative builds only after opening)
-    total_dem = float(D.demand.sum(axis=(0, 1)).max()) if D.demand.size else 0.0
-    big_m = total_dem + float(k.max(initial=1.0))
     lim_on = rules.site_limits.enabled
-    lim_sites = np.flatnonzero(np.isfinite(D.max_new) & ~D.openable) if lim_on else np.zeros(0, int)
+    lim_hard = lim_on and rules.site_limits.mode == "hard" and "site_limits" not in soft_all
+    lim_sites = np.flatnonzero(np.isfinite(D.max_new) & (~D.openable if lim_hard else True)) if lim_on \
+        else np.zeros(0, int)
     if len(lim_sites):
         n = len(lim_sites)
         rb = B.rows_("site_limits", "site_limits", (n,), ("site",), -INF, D.max_new[lim_sites],
@@ -536,17 +613,18 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
         maybe_soft(rb, "site_limits")
     if W is not None:
         n = len(iopen)
-        m_s = np.where(lim_on & np.isfinite(D.max_new[iopen]), D.max_new[iopen], big_m)
-        rule = "site_limits" if lim_on else "site_opening"
+        # hard site limits are folded into the opening row (M = max_new_racks); otherwise M is a bound on new racks
+        # that never binds at an optimum (see opening_big_m), and soft limits keep their own rows above
+        fold = lim_hard & np.isfinite(D.max_new[iopen])
+        m_s = np.where(fold, D.max_new[iopen], opening_big_m(D, rules)[iopen])
+        rule = "site_limits" if lim_hard else "site_opening"
         rb = B.rows_("open_link", rule, (n, nY), ("site", "year"), -INF, 0.0,
-                     "yuan (PV) per rack of allowed new capacity", year_axis=1, soft_sign=-1.0)
+                     "yuan (PV) per rack of allowed new capacity", year_axis=1)
         rb.site_index = iopen
         aa, yy, yp = np.broadcast_arrays(np.arange(n)[:, None], tri_y[None, :], tri_yp[None, :])
         rloc = np.ravel_multi_index((aa, yy), (n, nY))
         B.add(rb, rloc, Bv.idx(iopen[aa], yp), k[iopen[aa]])
         B.add(rb, rloc, W.idx(aa, yp), -m_s[aa])
-        if lim_on:
-            maybe_soft(rb, "site_limits")
         rb = B.rows_("open_once", "site_opening", (n,), ("site",), -INF, 1.0, "yuan (PV)")
         rb.site_index = iopen
         a2, y2 = np.indices((n, nY))
@@ -610,12 +688,13 @@ def build_model(sc: Scenario, *, feasibility_only: bool = False, soft_all: set[s
             c = np.zeros_like(c)
         offset = 0.0
     dparam = {}
-    for name, parts in B.p_ri.items():
+    for (name, par), parts in sorted(B.p_ri.items()):
         rb = B.rows[name]
         r = np.concatenate([p[0] for p in parts])
         cc = np.concatenate([p[1] for p in parts])
         vv = np.concatenate([p[2] for p in parts])
-        dparam[name] = (sp.csr_matrix((vv, (r, cc)), shape=(rb.size, B.n_col)), B.p_b1[name])
+        dparam[name, par] = (sp.csr_matrix((vv, (r, cc)), shape=(rb.size, B.n_col)),
+                             B.p_b1.get((name, par), np.zeros(rb.size)))
     return Model(c=c, A=A, row_lo=row_lo, row_hi=row_hi, col_lo=col_lo, col_hi=col_hi, integer=integer,
                  offset=offset, vars=B.vars, rows=B.rows, dparam=dparam, data=D,
                  latency_blocked=np.flatnonzero(np.broadcast_to(blocked[..., None], (nO, nC, nS, nY)).ravel())
@@ -649,4 +728,51 @@ def map_solution(src: Model, x: np.ndarray, dst: Model) -> np.ndarray:
         if name == "build":
             v = (v.reshape(sb.shape) * src.data.module[:, None] / dst.data.module[:, None]).ravel()
         out[vb.offset:vb.offset + vb.size] = v
-    return out
+    return complete_solution(dst, out)
+
+
+def complete_solution(m: Model, x: np.ndarray) -> np.ndarray:
+    """Recompute the bookkeeping columns of a mapped solution vector so that it can be feasible for ``m``: racks
+    running on new capacity (green-share accounting) and site openings (opened in the first year with new racks).
+    Both are set to their least values, which never raise the objective."""
+    x = np.array(x, float, copy=True)
+    D = m.data
+    V = m.vars
+    nO, nC, nS, nY = V["x"].shape
+    nP = len(D.periods)
+    k = D.module
+    if "new_load" in V:
+        xv = x[V["x"].offset:V["x"].offset + V["x"].size].reshape(V["x"].shape)
+        load = np.repeat(xv[:, ~D.shiftable].sum(axis=(0, 1))[:, :, None], nP, axis=2)
+        if "batch_run" in V:
+            load = load + x[V["batch_run"].offset:V["batch_run"].offset + V["batch_run"].size].reshape(nS, nY, nP)
+        rb = m.rows["green_share_new_load"]
+        sel = rb.site_index
+        nl = np.maximum(0.0, load[sel] - D.existing[sel][:, None, None])
+        x[V["new_load"].offset:V["new_load"].offset + V["new_load"].size] = nl.ravel()
+    if "open" in V:
+        iopen = np.flatnonzero(D.openable)
+        b = x[V["build"].offset:V["build"].offset + V["build"].size].reshape(nS, nY)[iopen] * k[iopen, None]
+        w = np.zeros((len(iopen), nY))
+        for i in range(len(iopen)):
+            nz = np.flatnonzero(b[i] > 1e-9)
+            if len(nz):
+                w[i, nz[0]] = 1.0
+        x[V["open"].offset:V["open"].offset + V["open"].size] = w.ravel()
+    return x
+
+
+def is_feasible_point(m: Model, x: np.ndarray, tol: float = 1e-7) -> bool:
+    """Whether ``x`` satisfies every row, bound and integrality of ``m``: rows to ``tol`` relative to the size of
+    their terms (sum |a_ij x_j|, at least 1), bounds to ``tol`` relative, integrality to 1e-6."""
+    if x is None or len(x) != m.n_cols or not np.all(np.isfinite(x)):
+        return False
+    if np.any(x < m.col_lo - tol * np.maximum(1.0, np.abs(m.col_lo))) or \
+            np.any(x > m.col_hi + tol * np.maximum(1.0, np.abs(np.where(np.isfinite(m.col_hi), m.col_hi, 0.0)))):
+        return False
+    if m.integer.any() and np.any(np.abs(x[m.integer] - np.round(x[m.integer])) > 1e-6):
+        return False
+    act = m.A @ x
+    scale = tol * np.maximum(1.0, abs(m.A) @ np.abs(x))
+    return bool(np.all(act >= m.row_lo - scale) and np.all(act <= m.row_hi + scale))
+

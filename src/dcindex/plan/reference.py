@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import model_data
+from .model import green_share_pue, model_data, opening_big_m
 from .scenario import Scenario
 
 
@@ -121,15 +121,19 @@ def _build_pulp(sc: Scenario):
             for y in Y:
                 for p in P:
                     prob += r[s, y, p] - (D.pue_design[s] - cap) * D.eps[p] * it_racks(s, y, p) >= 0
+    nnew = {}
     if R.green_share.enabled:
         sh = R.green_share.min_share
+        pue_att = green_share_pue(D, R)
         for s in S:
             if R.green_share.applies_to == "hub" and not D.hub[s]:
                 continue
-            f_ex = D.existing[s] * D.pue_design[s] * D.eps.sum()
             for y in Y:
+                for p in P:  # racks running on new capacity (existing stock first)
+                    nnew[s, y, p] = pulp.LpVariable(f"n_{s}_{y}_{p}", 0)
+                    prob += nnew[s, y, p] - it_racks(s, y, p) >= -D.existing[s]
                 prob += (pulp.lpSum(g[s, y, p] for p in P)
-                         - sh * pulp.lpSum(e[s, y, p] + g[s, y, p] for p in P) >= -sh * f_ex)
+                         - sh * pulp.lpSum(pue_att[s] * D.eps[p] * nnew[s, y, p] for p in P) >= 0)
     if R.utilisation_floor.enabled:
         us = R.utilisation_floor.min_share
         for s in S:
@@ -142,15 +146,15 @@ def _build_pulp(sc: Scenario):
         groups = [list(Y)] if R.hub_share.scope == "horizon" else [[y] for y in Y]
         for ys in groups:
             prob += pulp.lpSum((float(D.hub[s]) - sh) * k[s] * b[s, y] for s in S for y in ys) >= 0
-    total_dem = float(D.demand.sum(axis=(0, 1)).max()) if D.demand.size else 0.0
-    big_m = total_dem + float(k.max(initial=1.0))
+    big_m = opening_big_m(D, R)
+    lim_hard = R.site_limits.enabled and R.site_limits.mode == "hard"
     for s in S:
         if D.openable[s]:
-            m_s = D.max_new[s] if (R.site_limits.enabled and np.isfinite(D.max_new[s])) else big_m
+            m_s = D.max_new[s] if (lim_hard and np.isfinite(D.max_new[s])) else big_m[s]
             for y in Y:
                 prob += cum_b(s, y) - m_s * pulp.lpSum(w[s, t] for t in Y if t <= y) <= 0
             prob += pulp.lpSum(w[s, y] for y in Y) <= 1
-        elif R.site_limits.enabled and np.isfinite(D.max_new[s]):
+        if R.site_limits.enabled and np.isfinite(D.max_new[s]) and not (D.openable[s] and lim_hard):
             prob += pulp.lpSum(k[s] * b[s, y] for y in Y) <= D.max_new[s]
     if R.bandwidth.enabled:
         for kk, (fr, to) in enumerate(D.corridors):
@@ -171,7 +175,7 @@ def _build_pulp(sc: Scenario):
         else:
             for y in Y:
                 prob += em([y]) <= ec.per_year_tco2[D.years[y]]
-    return prob, {"x": x, "u": u, "b": b, "w": w, "e": e, "g": g, "r": r, "q": q, "idle": idle}, offset
+    return prob, {"x": x, "u": u, "b": b, "w": w, "e": e, "g": g, "r": r, "q": q, "idle": idle, "n": nnew}, offset
 
 
 def solve_pulp(sc: Scenario, *, time_limit: float | None = None, msg: bool = False):

@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_write_text, write_csv, write_workbook
-from .model import Model
-from .scenario import HUB_SUPPLY_PROVINCES, Scenario
+from .model import Model, green_share_pue
+from .scenario import Scenario
 from .solve import Solution
 
-TABLES = ("flows", "demand", "buildout", "utilisation", "energy", "emissions", "costs", "shadow_prices", "rules",
-          "indicators", "frontier", "diagnosis")
+TABLES = ("flows", "demand", "buildout", "utilisation", "energy", "emissions", "green_share", "costs",
+          "shadow_prices", "rules", "indicators", "sites", "origins", "frontier", "diagnosis")
+#: tables that may be absent (older result folders, infeasible plans)
+OPTIONAL = ("green_share", "sites", "origins", "frontier", "diagnosis")
 
 _TOL = 1e-6
 
@@ -25,10 +27,11 @@ class PlanResult:
     """Result of :func:`dcindex.plan.plan`. Every table is a tidy DataFrame (one row per observation).
 
     flows (origin x class x site x year racks), demand (met/unmet), buildout, utilisation (installed, used, idle
-    racks), energy (MWh), emissions (tCO2, two ways), costs (yuan and present value by component), shadow_prices
-    (dual of every rule row), rules (one row per rule: marginal value of its parameter and total cost of the
-    rule), indicators (unit, year, indicator, value for the index), frontier (when swept), diagnosis (when
-    infeasible).
+    racks), energy (MWh), emissions (tCO2, two ways), green_share (green share of the electricity of new capacity
+    per site and year, the accounting of the green-share rule), costs (yuan and present value by component),
+    shadow_prices (dual of every rule row), rules (one row per rule: marginal value of its parameter and total
+    cost of the rule with its proven interval), indicators (unit, year, indicator, value for the index), sites and
+    origins (identity and location: lat, lon, name_zh for maps), frontier (when swept), diagnosis (when infeasible).
     """
 
     name: str
@@ -48,6 +51,9 @@ class PlanResult:
     frontier: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
     compare: pd.DataFrame | None = None
+    green_share: pd.DataFrame | None = None
+    sites: pd.DataFrame | None = None
+    origins: pd.DataFrame | None = None
     scenario: Scenario | None = field(default=None, repr=False)
     model: Model | None = field(default=None, repr=False)
     solution: Solution | None = field(default=None, repr=False)
@@ -102,20 +108,35 @@ class PlanResult:
                          "LP with integer decisions fixed at the optimum")
         r = self.rules
         if r is not None and len(r):
-            lines.append("  rules (marginal value of the parameter; total cost of the rule = objective with it off "
-                         "minus with it on):")
+            rc = self.meta.get("rule_costs") or {}
+            lines.append("  rules: marginal value of the parameter (duals" + (" of the LP with integers fixed; the LP "
+                         "relaxation's view beside it" if self.meta.get("mip") else "") + "); cost of the rule = "
+                         "objective with it minus objective with it switched off" +
+                         (f" (re-solved to gap {rc['mip_rel_gap']:.2g}; ± and the interval are proven by the "
+                          "solver's bounds)" if rc.get("mip_rel_gap") else "") + ":")
             for _, row in r.iterrows():
                 if not row["enabled"]:
                     continue
-                mv = "" if pd.isna(row["marginal_pv"]) else f"marginal {row['marginal_pv']:,.0f} {row['marginal_unit']}"
-                cr = "" if pd.isna(row["cost_of_rule_pv"]) else f"; cost of rule {row['cost_of_rule_pv'] / 1e8:,.3f} 亿元"
-                lines.append(f"    - {row['rule']}: binding rows {int(row['binding_rows'])}" +
-                             (f"; {mv}" if mv else "") + cr)
+                parts = [f"binding rows {int(row['binding_rows'])}"]
+                mv = format_marginal(row, bool(self.meta.get("mip")))
+                if mv:
+                    parts.append(mv)
+                cr = format_rule_cost(row)
+                if cr:
+                    parts.append("cost of rule " + cr)
+                lines.append(f"    - {row['rule']}: " + "; ".join(parts))
+            if rc.get("objective_improved_over_plan"):
+                lines.append(f"    (the re-solves found a plan with all rules at "
+                             f"{rc['objective_with_all_rules_pv'] / 1e8:,.2f} 亿元, within the MIP gap of the plan above;"
+                             " rule costs use it)")
         if self.frontier is not None and len(self.frontier):
             lines.append(f"  cost-carbon frontier: {len(self.frontier)} points (see frontier table)")
         ill = self.meta.get("illustrative_tables")
         if ill:
             lines.append(f"  note: tables {', '.join(ill)} hold illustrative assumptions, not official statistics")
+        der = self.meta.get("derived_tables")
+        if der:
+            lines.append(f"  note: tables {', '.join(der)} are derived from official statistics (see their sources)")
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover
@@ -150,16 +171,72 @@ class PlanResult:
             p = path / f"{name}.csv"
             kw[name] = pd.read_csv(p, dtype={"site_id": str, "origin_id": str, "unit": str, "province_code": str},
                                    keep_default_na=True) if p.is_file() else None
-            if kw[name] is not None and name in ("buildout", "utilisation") and "hub" in kw[name]:
+            if kw[name] is not None and name in ("buildout", "utilisation", "green_share", "sites") and "hub" in kw[name]:
                 kw[name]["hub"] = kw[name]["hub"].astype(str).str.lower().eq("true")
         for name in TABLES:
-            if kw.get(name) is None and name not in ("frontier", "diagnosis"):
+            if kw.get(name) is None and name not in OPTIONAL:
                 kw[name] = pd.DataFrame()
         name = meta.pop("name")
         status = meta.pop("status")
         obj = meta.pop("objective_pv_yuan")
         return cls(name=name, status=status, objective_pv=float(obj) if obj is not None else float("nan"), meta=meta,
                    **kw)
+
+
+def _isnum(v) -> bool:
+    try:
+        return v is not None and np.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def format_marginal(row, mip: bool) -> str:
+    """'marginal X unit' (LP) or 'marginal X (integers fixed) / Y (LP relaxation) unit' (MIP); '' if none."""
+    if not _isnum(row.get("marginal_pv")):
+        return ""
+    unit = row.get("marginal_unit") or ""
+    a = _num(float(row["marginal_pv"]))
+    if mip and _isnum(row.get("marginal_lp_relaxation_pv")):
+        return f"marginal {a} (integers fixed) / {_num(float(row['marginal_lp_relaxation_pv']))} (LP relaxation) {unit}"
+    return f"marginal {a} {unit}"
+
+
+def format_rule_cost(row, compact: bool = False) -> str:
+    """'7.528 ± 0.040 亿元 (proven 7.468–7.567)', '≈0 (at most 0.067 亿元; within solver tolerance)', '5,400 yuan'
+    or '' if none; '[re-solve stopped at its time limit]' appended when a re-solve hit its time limit. Amounts of a
+    million yuan or more are shown in 亿元 (hundred-million yuan), smaller ones in yuan."""
+    flag = row.get("cost_of_rule_flag")
+    flag = flag if isinstance(flag, str) else ""
+    if not _isnum(row.get("cost_of_rule_pv")):
+        return f"not available ({flag})" if flag else ""
+    p = float(row["cost_of_rule_pv"])
+    lo, hi, b = (float(row[k]) if _isnum(row.get(k)) else np.nan
+                 for k in ("cost_of_rule_low_pv", "cost_of_rule_high_pv", "cost_of_rule_bound_pv"))
+    big = max(abs(p), abs(hi) if np.isfinite(hi) else 0.0) >= 1e6
+    money = (lambda v: f"{v / 1e8:,.3f}") if big else (lambda v: f"{v:,.0f}")  # noqa: E731
+    unit = " 亿元" if big else " yuan"
+    if compact:  # CLI table: '0.919±0.050 亿元', '≈0 (≤0.037 亿元)', '5,400 yuan', '... [time limit]'
+        if "within solver tolerance" in flag:
+            txt = "≈0" + (f" (≤{money(hi)}{unit})" if np.isfinite(hi) and hi > 0 else "")
+        elif np.isfinite(b) and b > 0:
+            txt = f"{money(p)}±{money(b)}{unit}"
+        else:
+            txt = f"{money(p)}{unit}"
+        return txt + (" [time limit]" if "time limit" in flag else "")
+    if "within solver tolerance" in flag:
+        txt = "≈0 (" + (f"at most {money(hi)}{unit}; " if np.isfinite(hi) and hi > 0 else "") + \
+            "within solver tolerance)"
+    elif np.isfinite(b) and b > 0:
+        txt = f"{money(p)} ± {money(b)}{unit} (proven {money(lo)}–{money(hi)})"
+    else:
+        txt = f"{money(p)}{unit}"
+    if "time limit" in flag:
+        txt += " [re-solve stopped at its time limit]"
+    return txt
 
 
 def _clean(v):
@@ -301,8 +378,53 @@ def extract_tables(sc: Scenario, m: Model, s: Solution) -> dict[str, pd.DataFram
     if soft_pv:
         rows.append({"year": np.nan, "component": "rule_penalties_horizon", "yuan": soft_pv, "yuan_pv": soft_pv})
     costs = pd.DataFrame(rows)
+    # green share of new capacity (the accounting of the green-share rule, see docs/plan.md): per period, racks
+    # running on new capacity n = max(0, L - existing) (existing stock first); their electricity at the site's
+    # effective PUE; the site's green purchases count towards new capacity first
+    gsr = sc.spec.rules.green_share
+    applies = np.zeros(nS, bool)
+    if gsr.enabled:
+        applies = D.hub.copy() if gsr.applies_to == "hub" else np.ones(nS, bool)
+    n_new = np.maximum(0.0, it_racks - D.existing[:, None, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f_new = np.where(it_racks > _TOL, fac * n_new / np.where(it_racks > _TOL, it_racks, 1.0), 0.0).sum(axis=2)
+    it_new = (n_new * D.eps[None, None, :]).sum(axis=2)
+    pue_cnt = green_share_pue(D, sc.spec.rules)
+    green_y = g.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_new = np.where(f_new > _TOL, np.minimum(green_y, f_new) / np.where(f_new > _TOL, f_new, 1.0), np.nan)
+    app2 = np.broadcast_to(applies[:, None], (nS, nY))
+    minsh = np.where(app2, gsr.min_share, np.nan)
+    compliant = np.where(app2 & (f_new > _TOL), share_new >= minsh - 1e-6, None).astype(object)
+    compliant[~(app2 & (f_new > _TOL))] = None
+    green_share = base_site.assign(
+        hub=D.hub[ss.ravel()], rule_applies=app2.ravel(), existing_racks=D.existing[ss.ravel()],
+        new_capacity_it_mwh=it_new.ravel(), new_capacity_electricity_mwh=f_new.ravel(),
+        pue_counted=np.where(app2, pue_cnt[:, None], np.nan).ravel(),
+        new_capacity_electricity_counted_mwh=np.where(app2, pue_cnt[:, None] * it_new, np.nan).ravel(),
+        green_mwh=green_y.ravel(), green_share_new_capacity=share_new.ravel(), min_share=minsh.ravel(),
+        compliant=compliant.ravel())
     return {"flows": flows, "demand": dem, "buildout": buildout, "utilisation": utilisation, "energy": energy,
-            "emissions": emissions, "costs": costs}
+            "emissions": emissions, "green_share": green_share, "costs": costs}
+
+
+def location_tables(sc: Scenario) -> dict[str, pd.DataFrame]:
+    """Identity and location of sites and origins (lat, lon, name_zh where the scenario's tables give them), for
+    maps such as the report's flow map."""
+    out = {}
+    for name, key, cols in (("sites", "site_id", ("name", "name_zh", "province_code", "region", "hub", "lat", "lon")),
+                            ("origins", "origin_id", ("name_zh", "province_code", "region", "lat", "lon"))):
+        t = sc.tables[name]
+        df = pd.DataFrame({key: t[key].astype(str)})
+        for c in cols:
+            if c not in t.columns:
+                continue
+            v = t[c]
+            if c in ("lat", "lon"):
+                v = pd.to_numeric(v.astype(str).str.strip().replace("", None), errors="coerce")
+            df[c] = v.to_numpy()
+        out[name] = df
+    return out
 
 
 def shadow_price_table(m: Model, s: Solution) -> pd.DataFrame:
@@ -368,11 +490,11 @@ def parameter_marginals(m: Model, s: Solution) -> dict[str, float]:
     """d objective / d parameter for scalar rule parameters, by the envelope theorem:
     sum over the rule's rows of dual * (db/dp - (dA/dp) x*)."""
     out: dict[str, float] = {}
-    for name, (A1, b1) in m.dparam.items():
+    for (name, param), (A1, b1) in m.dparam.items():
         rb = m.rows[name]
         dual = s.row_dual[rb.offset:rb.offset + rb.size]
         drhs = b1 - A1 @ s.x
-        out[rb.param] = out.get(rb.param, 0.0) + float(dual @ drhs)
+        out[param] = out.get(param, 0.0) + float(dual @ drhs)
     return out
 
 
@@ -381,8 +503,9 @@ def indicators_table(sc: Scenario, tabs: dict[str, pd.DataFrame], m: Model) -> p
 
     plan_hub_utilisation_pct: used / installed racks at hub sites located in the province (%);
     plan_green_power_share_pct: green / total electricity of sites located in the province (%);
-    plan_demand_served_west_hub_pct: share of the province's demand served at sites in the western hub provinces
-    (Inner Mongolia, Guizhou, Gansu, Ningxia) (%).
+    plan_demand_served_west_hub_pct: share of the province's demand (origins located in it) served at western hub
+    sites, i.e. sites with ``hub = true`` and ``region = west`` in the sites table (%). Sites are selected by these
+    flags, not by province, so a non-hub site in a western hub province does not count.
     """
     D = m.data
     rows = []
@@ -401,11 +524,11 @@ def indicators_table(sc: Scenario, tabs: dict[str, pd.DataFrame], m: Model) -> p
     fl = tabs["flows"]
     dm = tabs["demand"]
     orig = sc.tables["origins"].set_index("origin_id")["province_code"]
-    sprov = dict(zip(D.sites, D.site_province))
+    west_hub = {s_ for s_, h, w in zip(D.sites, D.hub, D.west) if h and w}
     if len(dm):
         dm = dm.assign(province_code=dm["origin_id"].map(orig))
         tot = dm.groupby(["province_code", "year"], sort=True)["demand_racks"].sum()
-        west = fl[fl["site_id"].map(sprov).isin(HUB_SUPPLY_PROVINCES)]
+        west = fl[fl["site_id"].isin(west_hub)]
         west = west.assign(province_code=west["origin_id"].map(orig)).groupby(["province_code", "year"])["racks"].sum()
         for (p, y), t in tot.items():
             if t > _TOL:

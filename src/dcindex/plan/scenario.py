@@ -189,6 +189,16 @@ class Frontier(_Strict):
 
 class Outputs(_Strict):
     rule_costs: bool = True
+    #: relative MIP gap of the with/without re-solves behind each rule's cost (default: half of solver.mip_rel_gap)
+    rule_cost_mip_gap: float | None = Field(default=None, gt=0, le=1)
+    #: time limit of each of those re-solves (default: solver.time_limit_s); a re-solve that stops there is flagged
+    rule_cost_time_limit_s: float | None = Field(default=None, gt=0)
+
+
+class Validation(_Strict):
+    #: unit mix-up checks on money columns (capex and fixed O&M per kW of IT implausibly small, e.g. given in
+    #: 万元); switch off only for deliberately tiny hand-solvable numbers (toy_scenario does)
+    plausibility: bool = True
 
 
 class ScenarioSpec(_Strict):
@@ -205,6 +215,7 @@ class ScenarioSpec(_Strict):
     solver: SolverOptions = SolverOptions()
     frontier: Frontier | None = None
     outputs: Outputs = Outputs()
+    validation: Validation = Validation()
     provenance: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("years")
@@ -548,6 +559,20 @@ def _validate_tables(spec: ScenarioSpec, t: dict[str, pd.DataFrame], files: dict
                              where=_where("sites", f, r, col), hint="give electricity prices in yuan per kWh "
                              "(divide yuan/MWh by 1000).")
         _check_range(s, "sites", f, col, 0, msg="is negative.", hint="prices must be >= 0.")
+    if spec.validation.plausibility:
+        kw = spec.technical.it_kw_per_rack
+        for col, lo, hi, what in (("capex_yuan_per_rack", 100.0, 1e6, "capex"),
+                                  ("fixed_om_yuan_per_rack_year", 10.0, 1e5, "fixed O&M per year")):
+            v = s[col].to_numpy(float) / kw
+            bad = (v > 0) & ((v < lo) | (v > hi))
+            if bad.any():
+                r = int(np.flatnonzero(bad)[0])
+                raise InputError(
+                    f"{what} of {v[r] * kw:g} yuan per rack ({v[r]:g} yuan per kW of IT at {kw:g} kW per rack) is "
+                    f"implausible (expected {lo:g}-{hi:g} yuan per kW): units mixed up (万元 instead of yuan?).",
+                    where=_where("sites", f, r, col),
+                    hint=f"give {col} in yuan (1 万元 = 10,000 yuan); for deliberately tiny test numbers set "
+                         "validation: {plausibility: false} in the scenario.")
     mod = s["module_racks"].to_numpy(float)
     if (mod != np.round(mod)).any():
         r = int(np.flatnonzero(mod != np.round(mod))[0])
@@ -597,6 +622,14 @@ def _validate_tables(spec: ScenarioSpec, t: dict[str, pd.DataFrame], files: dict
                          hint="emission factors must be kgCO2/kWh (= tCO2/MWh); convert gCO2/kWh by dividing by 1000.")
     _check_range(ef, "emission_factors", f, "value", 0, 2, msg="kgCO2/kWh is implausible: units mixed up (gCO2/kWh?).",
                  hint="grid factors lie between 0 and about 1.2 kgCO2/kWh.")
+    v = ef["value"].to_numpy(float)
+    tiny = (v > 0) & (v < 0.01)
+    if tiny.any():
+        r = int(np.flatnonzero(tiny)[0])
+        raise InputError(f"value {v[r]:g} {ef['unit'].iloc[r]} is implausibly small for a grid average: units mixed "
+                         "up (tCO2/kWh labelled kgCO2/kWh?).", where=_where("emission_factors", f, r, "value"),
+                         hint="provincial grid factors lie between about 0.1 and 1.2 kgCO2/kWh (= tCO2/MWh); "
+                              "multiply tCO2/kWh by 1000.")
     _check_unique(ef, "emission_factors", f, ["province_code", "year"])
     efy = ef[ef["year"] == spec.emission_factors.year]
     if efy.empty:
@@ -630,6 +663,17 @@ def _validate_tables(spec: ScenarioSpec, t: dict[str, pd.DataFrame], files: dict
         _check_member(b, "bandwidth", f, "year", years, "year", f"planning years are {spec.years}.")
         _check_unique(b, "bandwidth", f, ["from_region", "to_region", "year"])
         _check_range(b, "bandwidth", f, "limit_gbps", 0, msg="is negative.", hint="bandwidth limits are >= 0 Gbps.")
+        have = set(zip(b["from_region"], b["to_region"], b["year"]))
+        need = [(a, c, y) for a, c in sorted(set(zip(b["from_region"], b["to_region"]))) for y in spec.years
+                if (a, c, y) not in have]
+        if need:
+            a, c, y = need[0]
+            raise InputError(f"corridor {a} -> {c} has no limit for year {y}" +
+                             (f" ({len(need)} corridor-years missing)" if len(need) > 1 else "") +
+                             "; a missing year would silently mean no limit.", where=_where("bandwidth", f, None,
+                                                                                            "limit_gbps"),
+                             hint="give limit_gbps for every planning year of each corridor listed (a very large "
+                                  "number such as 1e12 if that year is unlimited).")
 
 
 def example_path() -> Path:

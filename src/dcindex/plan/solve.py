@@ -25,6 +25,7 @@ class Solution:
     mip_gap: float
     dual_basis: str             # "LP" or "LP with integer decisions fixed at the MIP optimum"
     seconds: float
+    bound: float = np.nan       # proven lower bound on the optimum (MIP dual bound; the objective for an LP)
 
 
 def _lp(m: Model, integer: np.ndarray | None = None, col_lo=None, col_hi=None) -> highspy.HighsLp:
@@ -72,6 +73,11 @@ def solve(m: Model, *, time_limit: float = 120.0, mip_gap: float = 1e-4, duals: 
     h = _highs(time_limit, mip_gap)
     h.passModel(_lp(m, m.integer))
     if start is not None and m.is_mip and len(start) == m.n_cols and np.all(np.isfinite(start)):
+        # HiGHS 1.16 mis-translates the objective of a MIP start into the presolved space on some models and then
+        # reports a wrong "optimal" objective and bound (seen on the shipped example with the PUE cap off:
+        # reported 1.4222e11 while the returned plan costs 1.4590e11 and the true optimum is 1.4432e11). With a
+        # start, presolve is therefore off; the objective is also checked against c'x below.
+        h.setOptionValue("presolve", "off")
         hs = highspy.HighsSolution()
         hs.col_value = np.asarray(start, float).tolist()
         hs.value_valid = True
@@ -94,11 +100,17 @@ def solve(m: Model, *, time_limit: float = 120.0, mip_gap: float = 1e-4, duals: 
     act = np.asarray(sol.row_value, float)
     obj = float(info.objective_function_value)
     gap = float(info.mip_gap) if m.is_mip else 0.0
+    check = float(m.c @ x + m.offset)
+    if abs(check - obj) > 1e-6 * max(1.0, abs(obj)):  # the solver's objective must be that of its plan
+        empty.status = f"error: solver objective {obj:.10g} differs from the cost of its plan {check:.10g}"
+        return empty
     if not m.is_mip:
         return Solution(status, obj, x, act, np.asarray(sol.row_dual, float), np.asarray(sol.col_dual, float),
-                        False, 0.0, "LP", secs)
+                        False, 0.0, "LP", secs, obj if status == "optimal" else np.nan)
+    bound = float(info.mip_dual_bound)
+    bound = min(bound, obj) if np.isfinite(bound) else np.nan
     if not duals:
-        return Solution(status, obj, x, act, np.full(r, np.nan), np.full(n, np.nan), True, gap, "", secs)
+        return Solution(status, obj, x, act, np.full(r, np.nan), np.full(n, np.nan), True, gap, "", secs, bound)
     # LP with integers fixed at their optimal values: duals valid for the continuous part of the plan
     lo = m.col_lo.copy()
     hi = m.col_hi.copy()
@@ -112,11 +124,11 @@ def solve(m: Model, *, time_limit: float = 120.0, mip_gap: float = 1e-4, duals: 
     secs += h2.getRunTime()
     if st2 != "Optimal":  # pragma: no cover - numerical corner case
         return Solution(status, obj, x, act, np.full(r, np.nan), np.full(n, np.nan), True, gap,
-                        f"duals unavailable (fixed LP status {st2})", secs)
+                        f"duals unavailable (fixed LP status {st2})", secs, bound)
     s2 = h2.getSolution()
     return Solution(status, float(h2.getInfo().objective_function_value), np.asarray(s2.col_value, float),
                     np.asarray(s2.row_value, float), np.asarray(s2.row_dual, float), np.asarray(s2.col_dual, float),
-                    True, gap, "LP with integer decisions fixed at the MIP optimum", secs)
+                    True, gap, "LP with integer decisions fixed at the MIP optimum", secs, bound)
 
 
 def is_feasible(m: Model, time_limit: float = 60.0) -> bool:

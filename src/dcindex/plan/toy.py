@@ -85,6 +85,7 @@ def toy_scenario(
         "rules": rr,
         "solver": {"mip_rel_gap": 1e-9, **(solver or {})},
         "outputs": {"rule_costs": False},
+        "validation": {"plausibility": False},  # toy money is deliberately tiny (hand-solvable)
     }
     if frontier:
         raw["frontier"] = frontier

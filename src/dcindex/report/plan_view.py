@@ -3,7 +3,8 @@
 Reads a folder written by ``dcindex plan ... --out DIR`` (:meth:`dcindex.plan.PlanResult.to_dir`). The folder
 does not record where the sites and origins are, so coordinates come from, in order:
 
-1. ``sites.csv`` / ``origins.csv`` with ``lat``/``lon`` columns in the plan folder (or its ``inputs/``), if present;
+1. ``sites.csv`` / ``origins.csv`` with ``lat``/``lon`` columns in the plan folder (written by ``to_dir`` when the
+   scenario's tables give coordinates) or its ``inputs/``, if present;
 2. the shipped example tables (``dcindex/data/plan``) when the plan's recorded input sha256 matches them;
 3. otherwise the area centroid of the site's / origin's province (marked as approximate in the page).
 """
@@ -34,6 +35,17 @@ def _coords_table(plan_dir: Path, name: str, recorded_sha: str | None) -> tuple[
     if recorded_sha and shipped.is_file() and _sha(shipped) == recorded_sha:
         return pd.read_csv(shipped, dtype=str), "shipped example (sha256 matches)"
     return None, "province centroid"
+
+
+def _xy(table: pd.DataFrame | None, key: str, ident: str) -> list[float] | None:
+    """[lon, lat] of one site/origin from a coordinates table, or None when absent or blank."""
+    if table is None or ident not in set(table[key]):
+        return None
+    row = table.set_index(key).loc[ident]
+    lon, lat = pd.to_numeric(pd.Series([row.get("lon"), row.get("lat")]), errors="coerce")
+    if pd.isna(lon) or pd.isna(lat):
+        return None
+    return [float(lon), float(lat)]
 
 
 def _province_centroids() -> dict[str, tuple[float, float]]:
@@ -78,11 +90,8 @@ def _plan_payload(plan_dir: Path) -> dict[str, Any]:
     if util is not None:
         info = util.drop_duplicates("site_id").set_index("site_id")
         for sid, r in info.iterrows():
-            xy = None
-            if sites is not None and sid in set(sites["site_id"]):
-                row = sites.set_index("site_id").loc[sid]
-                xy = [float(row["lon"]), float(row["lat"])]
-            else:
+            xy = _xy(sites, "site_id", sid)
+            if xy is None:  # no coordinates for this site: its province's centroid
                 cent = cent or _province_centroids()
                 xy = list(cent.get(str(r.get("province_code")), (None, None)))
             site_xy[sid] = xy
@@ -99,9 +108,9 @@ def _plan_payload(plan_dir: Path) -> dict[str, Any]:
         agg = agg[agg["racks"] > 0]
         oxy: dict[str, list[float]] = {}
         for oid in sorted(agg["origin_id"].unique()):
-            if origins is not None and oid in set(origins["origin_id"]):
-                row = origins.set_index("origin_id").loc[oid]
-                oxy[oid] = [float(row["lon"]), float(row["lat"])]
+            xy = _xy(origins, "origin_id", oid)
+            if xy is not None:
+                oxy[oid] = xy
             else:
                 cent = cent or _province_centroids()
                 c = cent.get(str(oid))
@@ -112,7 +121,9 @@ def _plan_payload(plan_dir: Path) -> dict[str, Any]:
                           for oid, xy in oxy.items()}
         out["flows"] = frame_payload(agg, 5, ("origin_id", "site_id"))
     if frontier is not None and len(frontier):
+        # the frontier plots the cost excluding carbon payments (what abatement costs the system) against emissions
         keep = [c for c in ("point", "parameter", "value", "accounting", "status", "total_pv_yuan",
-                            "emissions_location_t", "emissions_net_t", "efficient") if c in frontier.columns]
+                            "cost_excl_carbon_pv_yuan", "carbon_cost_pv_yuan", "emissions_location_t",
+                            "emissions_net_t", "efficient") if c in frontier.columns]
         out["frontier"] = frame_payload(frontier[keep], 5, ("parameter", "accounting", "status"))
     return out

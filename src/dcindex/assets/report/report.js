@@ -196,8 +196,9 @@
     plan_coords: ['位置来源：数据中心 — {0}；需求地 — {1}', 'Locations: sites — {0}; origins — {1}'],
     plan_flow_sub: ['{0}年：线宽与机架数成正比；圆点为数据中心集群（大小 = 已建机架）', '{0}: line width proportional to racks; dots are data-centre sites (size = installed racks)'],
     plan_util_sub: ['{0}年各集群的已用与闲置机架', 'Used and idle racks by site, {0}'],
-    plan_front_sub: ['每个点是一个碳价（或排放上限）下的最优方案', 'Each point is the optimal plan at one carbon price (or emission cap)'],
+    plan_front_sub: ['每个点是一个碳价（或排放上限）下的最优方案；成本不含碳价支付（碳价支付是转移支付）', 'Each point is the optimal plan at one carbon price (or emission cap); cost excludes carbon payments (a transfer)'],
     cost: ['总成本（现值，亿元）', 'Total cost (PV, 100 million yuan)'], emis: ['排放（百万吨 CO₂）', 'Emissions (Mt CO₂)'],
+    cost_ex: ['不含碳价支付的成本（现值，亿元）', 'Cost excl. carbon payments (PV, 100 million yuan)'], carbon_pay: ['碳价支付（现值，亿元）', 'Carbon payments (PV, 100 million yuan)'],
     racks: ['机架', 'racks'], plan_year: ['方案年份', 'Plan year'],
     st_optimal: ['最优', 'optimal'], st_time_limit: ['达到时间上限', 'time limit reached'], st_infeasible: ['不可行', 'infeasible'],
     src_folder: ['方案目录中的坐标', 'coordinates in the plan folder'], src_shipped: ['内置示例表（sha256 一致）', 'the shipped example tables (sha256 matches)'],
@@ -1331,9 +1332,13 @@
     if (PL.frontier) g.appendChild(fig(t('frontier_h'), t('plan_front_sub'), chart('', function () {
       var rs = rows(PL.frontier, function (r) { return r.status === 'optimal' || r.status === 'time_limit'; });
       var key = rs.length && rs[0].accounting === 'location' ? 'emissions_location_t' : 'emissions_net_t';
-      return { grid: baseGrid({ left: 20 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([r.parameter + ' = ' + fmt(r.value, 0), t('cost') + ': ' + fmt(r.total_pv_yuan / 1e8, 1), t('emis') + ': ' + fmt(r[key] / 1e6, 2)]); }),
-        xAxis: axis({ type: 'value', scale: true, name: t('emis'), nameLocation: 'middle', nameGap: 26 }), yAxis: axis({ type: 'value', scale: true, name: t('cost') }),
-        series: [{ type: 'line', data: rs.map(function (r) { return [r[key] / 1e6, r.total_pv_yuan / 1e8]; }), symbolSize: 9, lineStyle: { color: '#1f5c99', width: 2 }, itemStyle: { color: '#1f5c99' },
+      // cost excluding carbon payments (older plan folders without the column: total cost, labelled as such)
+      var ex = rs.length && rs[0].cost_excl_carbon_pv_yuan != null;
+      var cy = function (r) { return (ex ? r.cost_excl_carbon_pv_yuan : r.total_pv_yuan) / 1e8; };
+      return { grid: baseGrid({ left: 34 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([r.parameter + ' = ' + fmt(r.value, 0), t(ex ? 'cost_ex' : 'cost') + ': ' + fmt(cy(r), 1)].concat(ex ? [t('carbon_pay') + ': ' + fmt((r.carbon_cost_pv_yuan || 0) / 1e8, 1), t('cost') + ': ' + fmt(r.total_pv_yuan / 1e8, 1)] : []).concat([t('emis') + ': ' + fmt(r[key] / 1e6, 2)])); }),
+        xAxis: axis({ type: 'value', scale: true, name: t('emis'), nameLocation: 'middle', nameGap: 26 }),
+        yAxis: axis({ type: 'value', scale: true, name: t(ex ? 'cost_ex' : 'cost'), nameLocation: 'middle', nameRotate: 90, nameGap: 52 }),
+        series: [{ type: 'line', data: rs.map(function (r) { return [r[key] / 1e6, cy(r)]; }), symbolSize: 9, lineStyle: { color: '#1f5c99', width: 2 }, itemStyle: { color: '#1f5c99' },
           label: { show: true, formatter: function (p) { return fmt(rs[p.dataIndex].value, 0); }, position: 'top', color: '#4a4d55', fontSize: 11 } }] };
     })));
     if (PL.summary_text) root.appendChild(h('details', { class: 'verbatim' }, h('summary', null, 'summary.txt'), h('pre', { class: 'yaml' }, PL.summary_text)));
