@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     print(f"{'PuLP constraint by constraint + CBC':<44}{pbuild:9.2f}{psolve:9.2f}{base:9.2f}  {shown:<12}"
           f"{pobj:22.6e}")
     if limited:
-        print(f"CBC HIT ITS TIME LIMIT ({args.cbc_limit:.0f} s; PuLP status '{status}') without proving the MIP gap: "
+        print(f"CBC HIT ITS TIME LIMIT ({args.cbc_limit:g} s; PuLP status '{status}') without proving the MIP gap: "
               f"its time is a lower bound, so the ratio below understates the speed-up")
     if np.isfinite(pobj) and not limited:
         print(f"objective difference: {abs(s.objective - pobj) / abs(pobj):.2e} (relative; both within MIP gap 1e-4)")
