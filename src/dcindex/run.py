@@ -91,7 +91,9 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
                     warnings.simplefilter("ignore", UserWarning)  # reported as notes in the summary instead
                     # pillars get lighter resampling (the index keeps the full 999 replications/permutations);
                     # every section, LISA included, runs for pillars too (recorded in summary.json settings)
-                    pr = pattern.analyse(res, by=g, node=node, seed=seed,
+                    # quantile classes for the Markov chains: 4 (quartiles) when there are enough units
+                    k = max(2, min(4, len(res.unit_codes) // 2))
+                    pr = pattern.analyse(res, by=g, node=node, seed=seed, k=k,
                                          **({} if is_root else {"B": 199, "permutations": 199}))
                 sub = out / "pattern" / (g if is_root else f"{g}__{node}")
                 pr.to_dir(sub)
