@@ -802,7 +802,7 @@ def _problems(result, stats, corr, alpha, pca, imp, th) -> pd.DataFrame:
             add("warning", "weight_mismatch", node,
                 f"{node} is {r['flag']} in {r['parent']}: its share of the importance (eta^2) of {r['parent']}'s "
                 f"children is {r['importance_share']:.2f} against a nominal weight share of "
-                f"{r['importance_share'] / r['ratio']:.2f} (ratio {r['ratio']:.2f}{ci}{yrs(g['year'])}).")
+                f"{r['nominal_weight']:.2f} (ratio {r['ratio']:.2f}{ci}{yrs(g['year'])}).")
     return pd.DataFrame(rows, columns=["severity", "kind", "where", "message"])
 
 
