@@ -1639,7 +1639,7 @@ def _run_now(f, *args):
     return _Done(f(*args))
 
 
-UNIT_CHUNKS = 1  # per-unit Sobol outputs in this many column chunks (fixed: same bits for any threads)
+UNIT_CHUNKS = 2  # per-unit Sobol outputs in this many column chunks (fixed: same bits for any threads)
 
 
 def _sensitivity(result, design, factors, R, tgt, ok, sp, submit=_run_now):
