@@ -6,13 +6,17 @@ Data: the 337 prefecture-level cities of the shipped China reference table with 
 it can show: ranking table with re-weighting, city map with region outlines, bump chart, group means,
 inequality, Dagum, kernel densities, Moran scatter, LISA map, Markov heatmap, framework, quality, provenance.
 
-Measured in the same Chromium run, three page loads each, median:
+Measured in the same Chromium run, three page loads each, median, as the browser's own first-contentful-paint
+time (``PerformanceObserver`` of type ``paint``; the moment the first text or graphics reach the screen, from
+the start of navigation):
 
-* ``report``: ``performance.now()`` when the report's first frame is ready (data parsed, ECharts loaded,
-  page built, first viewport drawn); charts below the fold are drawn lazily when scrolled to, so the time
-  to draw *all* charts is reported too (not in the BENCH line);
+* ``report``: the page is built by its script (data parsed, ECharts loaded, sections and the charts in the first
+  viewport created) before anything is painted, so its first contentful paint is the first render; charts below
+  the fold are drawn lazily when scrolled to, so the time to draw *all* charts is reported too (not in the
+  BENCH line), and so is the script's own "ready" mark;
 * ``baseline``: the same data as a plain static HTML table (one row per city: index score for each of the
-  10 years and the three pillar scores of the last year; no JavaScript, no charts), time to its load event.
+  10 years and the three pillar scores of the last year; no JavaScript, no charts), its first contentful
+  paint.
 
 The goal (issue 7) is a first render under 3 s. Run: ``python bench/bench_report.py`` (needs
 /usr/bin/chromium and playwright). The last line is the BENCH line.
@@ -30,6 +34,17 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 REPEATS = 3
+
+#: resolves with the first-contentful-paint time in seconds (observed with buffered entries, so it does not
+#: matter whether the paint happened before the observer was registered)
+FCP_JS = """() => new Promise(resolve => {
+  const now = performance.getEntriesByName('first-contentful-paint')[0];
+  if (now) return resolve(now.startTime / 1000);
+  new PerformanceObserver((list, obs) => {
+    const e = list.getEntriesByName('first-contentful-paint')[0];
+    if (e) { obs.disconnect(); resolve(e.startTime / 1000); }
+  }).observe({ type: 'paint', buffered: true });
+})"""
 
 
 def build_report(d: Path) -> tuple[Path, Path, int, int]:
@@ -77,7 +92,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         report, base, n, years = build_report(Path(tmp))
-        first, full, base_t, errors = [], [], [], []
+        first, ready, full, base_t, errors = [], [], [], [], []
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             for _ in range(REPEATS):
@@ -91,19 +106,21 @@ def main() -> int:
                     if time.monotonic() > t_end:
                         raise RuntimeError("the report did not become ready within 60 s")
                     pg.wait_for_timeout(20)
-                first.append(pg.evaluate("window.dcReport.readyAt") / 1000)
+                first.append(pg.evaluate(FCP_JS))
+                ready.append(pg.evaluate("window.dcReport.readyAt") / 1000)
                 full.append(pg.evaluate("""() => { const t = performance.now(); window.dcReport.renderAll();
                     return (performance.now() - t) / 1000; }"""))
                 pg.close()
                 pg = b.new_page(viewport={"width": 1360, "height": 900})
                 pg.goto(base.as_uri(), wait_until="load")
-                base_t.append(pg.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd") / 1000)
+                base_t.append(pg.evaluate(FCP_JS))
                 pg.close()
             b.close()
     s, bl, f = statistics.median(first), statistics.median(base_t), statistics.median(full)
-    print(f"report, time to first render (median of {REPEATS}): {s:.3f} s  [runs: {', '.join(f'{x:.3f}' for x in first)}]")
+    print(f"report, first contentful paint (median of {REPEATS}): {s:.3f} s  [runs: {', '.join(f'{x:.3f}' for x in first)}]")
+    print(f"report, script ready mark (median): {statistics.median(ready):.3f} s")
     print(f"report, drawing every chart after that (median): {f:.3f} s")
-    print(f"baseline static HTML table of the same data, time to load (median): {bl:.3f} s")
+    print(f"baseline static HTML table of the same data, first contentful paint (median): {bl:.3f} s")
     print(f"goal: first render < 3 s: {'met' if s < 3 else 'NOT met'}; console errors: {len(errors)}")
     print(f"BENCH name=report_render seconds={s:.4g} baseline_seconds={bl:.4g} ratio={bl / s:.4g}")
     return 0

@@ -219,10 +219,14 @@ def test_output_is_atomic_and_errors_are_clear(example_dir, tmp_path, monkeypatc
 
 @pytest.mark.slow
 def test_city_report_stays_under_8_mb(tmp_path):
-    """337 cities x 10 years with the pattern analysis of the index and its pillars."""
+    """337 cities x 10 years with the pattern analysis of the index and its pillars, the audit and an
+    uncertainty analysis with every pair of units (``pairs: all``: 56,616 pairs per year, about 40 MB of CSV)."""
     from dcindex import pattern
+    from dcindex.audit import audit
     from dcindex.report import write_report
+    from dcindex.report.data import OVERTAKES_TOP, PAIRS_TOP
     from dcindex.report.samples import synthetic_result
+    from dcindex.uncertainty import uncertainty
 
     res = synthetic_result("city", years=range(2014, 2024), seed=2)
     res.to_dir(tmp_path)
@@ -230,11 +234,21 @@ def test_city_report_stays_under_8_mb(tmp_path):
         sub = "region4" if node == res.framework.root else f"region4__{node}"
         pattern.analyse(res, by="region4", node=node, seed=0, B=9, permutations=19, markov_permutations=0,
                         spatial_models=()).to_dir(tmp_path / "pattern" / sub)
+    audit(res).to_dir(tmp_path / "audit")
+    spec = {"n": 16, "seed": 1, "choices": [{"type": "weights", "name": "Weights", "levels": [2], "amount": 0.3}]}
+    uncertainty(res, spec, pairs="all").to_dir(tmp_path / "uncertainty")
+    assert (tmp_path / "uncertainty" / "pairs.csv").stat().st_size > 10_000_000
     out = write_report(tmp_path, lang="zh")
     size = out.stat().st_size
     assert size < 8_000_000, size
     p = _data(out.read_text(encoding="utf-8"))
     assert p["map"]["level"] == "city" and p["map"]["coverage"][0] >= 330 and p["map"].get("province_lines")
+    U = p["uncertainty"]["view"]
+    T = len(p["years"])
+    assert len(U["pairs"]) <= T * PAIRS_TOP * (PAIRS_TOP - 1) // 2
+    assert U["pairs_n"][str(p["years"][-1])] == 337 * 336 // 2
+    assert len(U["overtakes"]) <= len(U["overtakes_n"]) * OVERTAKES_TOP
+    assert p["audit"]["view"]["problems"] is not None
 
 
 # -------------------------------------------------------------------------------------------- PNG
@@ -380,3 +394,150 @@ def test_dcindex_run_writes_the_report(tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     p = _data(html)
     assert p["pattern"] is not None and len(p["units"]["codes"]) == 31
+
+
+# ------------------------------------------------------------------------------------ QA review 7 fixes
+def test_slider_start_values_and_reweighting_modes():
+    """The sliders start at integers that add up to 100 (largest remainder); 'exact' is claimed only for the
+    framework's (meta) weights with arithmetic/geometric aggregation; data-driven pillar weights are *replaced*
+    by the sliders (and their per-year values are kept, not collapsed); other aggregations are approximations."""
+    from dcindex.build import build
+    from dcindex.report.data import _reweight, largest_remainder
+    from dcindex.report.samples import synthetic_inputs
+
+    assert largest_remainder([1, 1, 1]) == [34, 33, 33]
+    assert largest_remainder([0.125, 0.375, 0.5]) == [13, 37, 50]
+    assert sum(largest_remainder([0.2, 0.2, 0.2, 0.2, 0.2, 0.0])) == 100
+    long, fw, units, rc = synthetic_inputs("province", years=range(2020, 2024), seed=4)
+    res = build(long, fw, rc, units=units)
+    rw = _reweight(res)
+    assert rw["mode"] == "exact" and rw["exact"] and rw["slider"] == [34, 33, 33]
+    ent = build(long, fw, dict(rc, weights={"method": "entropy", "scope": "year"}), units=units)
+    rw = _reweight(ent)
+    assert rw["mode"] == "replace" and not rw["exact"] and rw["weights_method"] == "entropy"
+    assert sum(rw["slider"]) == 100 and rw["varies_by_year"]
+    np.testing.assert_allclose(np.array(rw["used"]), ent.weights[ent.framework.root].used, atol=1e-6)
+    eq = build(long, fw, dict(rc, weights={"method": "equal"}), units=units)
+    assert _reweight(eq)["mode"] == "replace"  # rebuild(node_weights=...) would keep equal weights
+    harm = build(long, fw, dict(rc, aggregate={"method": "arithmetic", "by_level": {3: {"method": "harmonic"}}}),
+                 units=units)
+    assert _reweight(harm)["mode"] == "approx"
+
+
+def test_flags_keep_whole_indicator_transforms_apart(tmp_path):
+    """A log transform changes every value of an indicator: it is listed once as a transform, not as treated
+    cells (which would flag every row); Winsorised cells are still flagged one by one."""
+    from dcindex.build import build
+    from dcindex.report.data import _flags
+    from dcindex.report.samples import synthetic_inputs
+
+    long, fw, units, rc = synthetic_inputs("province", years=range(2021, 2024), seed=6)
+    rc = dict(rc, treat={"method": "winsorise", "max_points": 5, "skew": 2.0, "kurtosis": 3.5,
+                         "by_node": {"stations": {"method": "log"}}})
+    res = build(long, fw, rc, units=units)
+    k = res.framework.indicators.index("stations")
+    assert res.treated_mask[..., k].all()  # the build marks every value as changed
+    f = _flags(res)
+    assert "stations" in f["transforms"]
+    assert not [c for c in f["treated"] if c[2] == k]
+    winsorised = int(res.treated_mask.sum() - res.treated_mask[..., k].sum())
+    assert len(f["treated"]) == winsorised > 0
+
+
+def test_group_labels_never_show_codes_or_collide(tmp_path):
+    """Coded groupings of the China layer get their names; descriptive columns ('kind') are not groupings;
+    empty values are no group; English names shared by several cities get their province."""
+    from dcindex import china
+    from dcindex.build import build
+    from dcindex.report.data import _group_defs, _group_value, _unit_names, group_columns
+    from dcindex.report.samples import synthetic_inputs
+
+    cities = china.units("city")
+    cols = ["agglomeration", "dc_cluster", "dc_hub_node"]
+    defs = {d["col"]: d for d in _group_defs(cities, cols)}
+    ag = {v["v"]: v for v in defs["agglomeration"]["values"]}
+    assert ag["bbg"]["zh"] != "bbg" and ag["bbg"]["en"] != "bbg"
+    assert all(v["v"] not in ("", None) for d in defs.values() for v in d["values"])
+    assert all(v["en"] != v["v"] for v in defs["dc_cluster"]["values"])
+    assert _group_value("") is None and _group_value("  ") is None and _group_value(float("nan")) is None
+    zh, en = _unit_names(cities.set_index("code", drop=False), [str(c) for c in cities["code"]])
+    assert len(set(en)) == len(en)
+    assert "Suzhou (Jiangsu)" in en and "Suzhou (Anhui)" in en
+    assert "Beijing" in en  # unique names are left alone
+    long, fw, units, rc = synthetic_inputs("city", years=[2022, 2023], n_units=40, seed=1)
+    extra = cities.set_index("code").loc[units["unit"], ["kind", "agglomeration", "dc_cluster"]].reset_index(drop=True)
+    units = pd.concat([units.reset_index(drop=True), extra], axis=1)
+    res = build(long, fw, rc, units=units)
+    gc = group_columns(res)
+    assert "kind" not in gc and "agglomeration" in gc
+
+
+def test_pairs_and_overtakes_are_capped_with_both_probabilities():
+    """pairs.csv with every pair: the page gets the pairs among the year's published top 15 (both directions'
+    probabilities: they add up to less than 1 with ties), the closest calls and the likeliest overtakes."""
+    from dcindex.report.data import PAIRS_TOP, _overtakes_view, _pairs_view
+
+    N, years = 40, [2022, 2023]
+    pos = {f"U{i:02d}": i for i in range(N)}
+    nominal = np.array([np.arange(1, N + 1), np.arange(N, 0, -1)], dtype=float)
+    rows, orows = [], []
+    for y in years:
+        for i in range(N):
+            for j in range(i + 1, N):
+                pab = 0.5 if (i, j) == (30, 31) else 0.85
+                rows.append((y, f"U{i:02d}", f"U{j:02d}", pab, 0.1 if pab == 0.85 else 0.4))
+    for i in range(N):
+        for j in range(i + 1, N):
+            orows.append((2022, 2023, f"U{i:02d}", f"U{j:02d}", 0.0, 0.6 if j - i == 1 else 0.1))
+    p = pd.DataFrame(rows, columns=["year", "unit_a", "unit_b", "p_a_above_b", "p_b_above_a"])
+    o = pd.DataFrame(orows, columns=["year_from", "year_to", "unit_a", "unit_b", "p_a_overtook_b", "p_b_overtook_a"])
+    v = _pairs_view(p, pos, years, {"nominal_rank": nominal})
+    per_year = PAIRS_TOP * (PAIRS_TOP - 1) // 2
+    assert len(v["pairs"]) == 2 * per_year and v["pairs_n"] == {"2022": 780, "2023": 780}
+    top22 = {r[1] for r in v["pairs"] if r[0] == 2022} | {r[2] for r in v["pairs"] if r[0] == 2022}
+    assert top22 == set(range(PAIRS_TOP))
+    top23 = {r[1] for r in v["pairs"] if r[0] == 2023} | {r[2] for r in v["pairs"] if r[0] == 2023}
+    assert top23 == set(range(N - PAIRS_TOP, N))
+    assert all(r[3] + r[4] < 1 for r in v["pairs"])  # ties: the two directions are carried separately
+    assert v["close_calls"][0][:3] == [2022, 30, 31]
+    ov = _overtakes_view(o, pos, {"nominal_rank": nominal}, years)
+    assert ov["overtakes_n"] == {"2022-2023": N - 1} and 0 < len(ov["overtakes"]) <= 15
+    assert all(r[4] >= 0.5 for r in ov["overtakes"])
+
+
+def test_payload_embeds_only_what_the_page_shows(panel_dir):
+    """Pattern files the page does not show stay in the folder; Dagum group tables and the third-party notices
+    are embedded; map areas without data have English names."""
+    from dcindex.report import build_payload
+
+    p, _ = build_payload(panel_dir)
+    nl = p["pattern"]["nodes"][p["root"]]
+    assert not {"quadrants", "rank_mobility", "sigma_per_year", "sigma_trend", "beta_convergence",
+                "kde_summary", "markov_classes"} & set(nl)
+    g = p["pattern"]["groups"]["region4"][p["root"]]
+    assert {"dagum_groups", "dagum_pairs"} <= set(g) and set(g["results"]) <= {"dagum", "markov"}
+    text = " ".join(t for _, t in p["notices"])
+    assert "Apache ECharts" in text and "Mike Bostock" in text
+    names = {f["code"]: f["name_en"] for f in p["map"]["features"]}
+    assert names["710000"] == "Taiwan" and names["810000"] == "Hong Kong" and names["110000"] == "Beijing"
+
+
+def test_png_draws_dollar_signs_literally(tmp_path):
+    """matplotlib would read '$...$' in a user string as mathtext and crash on a malformed one."""
+    from dcindex.build import build
+    from dcindex.report import write_report
+
+    units = pd.DataFrame({"unit": ["110000", "120000", "130000", "140000"],
+                          "name_zh": ["北京$\\frac{1}{0}$", "天津$", "河北", "山西"],
+                          "name_en": ["Beijing $\\alpha^{2}$", "Tianjin $5 and $", "Hebei $\\nosuchcmd{$", "Shanxi"],
+                          "region4": ["East", "East", "East", "Central"]})
+    rows = [(u, y, k, float(v + 3 * i + (y - 2022))) for i, u in enumerate(units["unit"]) for y in (2022, 2023)
+            for k, v in (("a", 1), ("b", 7))]
+    data = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value"])
+    fw = {"index": {"code": "I", "name_en": "Index $\\sum$", "children": [
+        {"code": "P", "name_en": "P $x_{", "children": [{"code": "a", "name_en": "a $$"}]},
+        {"code": "Q", "name_en": "Q", "children": [{"code": "b", "name_en": "b"}]}]}}
+    build(data, fw, {"normalise": {"method": "minmax"}}, units=units).to_dir(tmp_path / "r")
+    write_report(tmp_path / "r", lang="en", png_dir=tmp_path / "png")
+    names = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
+    assert {"ranking.png", "weights.png", "bump.png"} <= set(names)

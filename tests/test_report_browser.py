@@ -117,8 +117,9 @@ def panel_result(tmp_path_factory):
     pr = pattern.analyse(res, by="region4", seed=0, B=49, permutations=99, markov_permutations=9, spatial_models=())
     pr.to_dir(d / "pattern" / "region4")
     audit(res).to_dir(d / "audit")
-    spec = {"n": 40, "seed": 1, "choices": [{"type": "weights", "name": "Weights", "levels": [2], "amount": 0.3},
-                                            {"type": "treat", "name": "Winsorisation", "vary": {"max_points": [1, 3, 5]}}]}
+    # the choices are named in Chinese like every other string of this data set (the zh-mode test relies on it)
+    spec = {"n": 40, "seed": 1, "choices": [{"type": "weights", "name": "权重", "levels": [2], "amount": 0.3},
+                                            {"type": "treat", "name": "缩尾上限", "vary": {"max_points": [1, 3, 5]}}]}
     uncertainty(res, spec, pairs="top10").to_dir(d / "uncertainty")
     pdir = toy_plan(tmp_path_factory.mktemp("plan"))
     out = write_report(d, lang="zh", out=d / "report.html", plan_dir=pdir)
@@ -170,6 +171,11 @@ def test_renders_without_errors_and_lists_every_unit(browser, panel_result):
         for sel in ("#audit-problems li", "#overtakes li, #sec-uncertainty p", "#explain-drivers canvas",
                     "#sec-plan canvas"):
             assert pg.page.locator(sel).count() > 0, sel
+        # the Dagum table: a row per year, a column per group and per pair of groups, every cell filled
+        heads = pg.page.eval_on_selector_all("#dagum-table thead tr:nth-child(2) th", "els => els.map(e => e.textContent)")
+        assert len(heads) == 4 + 6 + 3, heads  # four regions, six pairs, three contribution shares
+        cells = pg.page.eval_on_selector_all("#dagum-table tbody td", "els => els.map(e => e.textContent)")
+        assert pg.page.locator("#dagum-table tbody tr").count() == len(res.years) and "–" not in cells
         # the ranking table carries the uncertainty interval of every ranked unit
         ci = pg.page.eval_on_selector_all("#rank-table td.ci", "els => els.map(e => e.textContent)")
         assert len(ci) == len(res.unit_codes) and all(re.fullmatch(r"\d+–\d+", c) for c in ci), ci
@@ -194,9 +200,10 @@ def test_language_switch_changes_every_label(browser, panel_result):
         en_heads = pg.page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
         assert len(en_heads) == len(zh_heads) and not any(CJK.search(h) for h in en_heads)
         # every visible text in English mode is free of Chinese (the data have English names), except the
-        # language button itself and verbatim copies of other tools' files (e.g. the planner's summary.txt)
+        # language button itself, verbatim copies of other tools' files (e.g. the planner's summary.txt) and
+        # names marked as data that exist in one language only (the uncertainty choices are named in Chinese)
         text = pg.page.evaluate("""() => { const c = document.body.cloneNode(true);
-            c.querySelectorAll('.langs, script, noscript, .verbatim').forEach(e => e.remove()); return c.innerText; }""")
+            c.querySelectorAll('.langs, script, noscript, .verbatim, .data').forEach(e => e.remove()); return c.innerText; }""")
         assert not CJK.search(text), CJK.findall(text)[:20]
         assert "Ranking" in text and "Regional pattern" in text
         # a profile page in English
@@ -314,7 +321,7 @@ def test_geometric_sliders_and_approximation_label(browser, tmp_path):
     pg = Page(browser, html2)
     try:
         assert "approx" in pg.page.get_attribute("#rw-mode", "class")
-        assert "approximation" in pg.page.text_content("#rw-mode")
+        assert "approximation" in pg.page.text_content("#rw-mode").lower()
     finally:
         pg.close()
 
@@ -355,6 +362,216 @@ def test_injected_names_are_inert_text(browser, tmp_path):
         pg.shot("report_injection_profile.png")
         assert pg.dialogs == []
         assert pg.page.evaluate("document.querySelectorAll('img, svg[onload]').length") == 0
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+# ------------------------------------------------------------------------------------ QA review 7 fixes
+#: ASCII words allowed in the Chinese page: proper names of methods and software, and symbols
+ZH_ALLOWED = {"dcindex", "Moran", "Moran’s", "Moran's", "LISA", "Dagum", "Shorrocks", "Sobol", "TOPSIS", "CRITIC",
+              "PCA", "AHP", "BoD", "ECharts", "Apache", "echarts", "JavaScript", "sha", "YAML", "Mazziotta", "Pareto",
+              "Cronbach", "Gnb", "Shapley", "HiGHS"}
+#: where English is legitimate in Chinese mode: code, hashes, file contents, messages of other tools shown as
+#: such ('original (English)'), data fields the user wrote (units and sources of indicators)
+ZH_SKIP = "script,noscript,style,.code,pre,.hash,.orig,.verbatim,.data,.langs,.fw-u,.fw-s,[lang=en]"
+TEXTS_JS = """(skip) => {
+  const out = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = w.nextNode())) {
+    const p = n.parentElement; if (!p || p.closest(skip)) continue;
+    if (p.closest('#main') && document.body.classList.contains('profile-open')) continue;
+    const s = n.textContent.trim(); if (s) out.push(s);
+  }
+  document.querySelectorAll('[placeholder],[title],[aria-label]').forEach(e => { if (e.closest(skip)) return;
+    for (const a of ['placeholder', 'title', 'aria-label']) if (e.getAttribute(a)) out.push(e.getAttribute(a)); });
+  document.querySelectorAll('.chart').forEach(el => { const inst = echarts.getInstanceByDom(el); if (!inst) return;
+    const o = inst.getOption();
+    const grab = x => { if (typeof x === 'string') out.push(x); else if (Array.isArray(x)) x.forEach(grab);
+      else if (x && typeof x === 'object') for (const k of ['name', 'data', 'text', 'indicator']) if (k in x) grab(x[k]); };
+    for (const k of ['xAxis', 'yAxis', 'legend', 'series', 'radar', 'visualMap']) grab(o[k]); });
+  return out;
+}"""
+
+
+def _stray_english(texts: list[str]) -> list[str]:
+    bad = []
+    for s in texts:
+        s2 = re.sub(r"dcindex \w+", "dcindex", s)  # command names (dcindex explain, ...) are code
+        # words with a lower-case letter: acronyms and codes in the data (GDP, site ids) are not English prose
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z’']{2,}", s2) if w not in ZH_ALLOWED and w != w.upper()]
+        if words:
+            bad.append(f"{s[:100]} -> {words[:4]}")
+    return sorted(set(bad))
+
+
+def test_chinese_page_has_no_stray_english(browser, panel_result):
+    """Everything the report writes itself is Chinese in zh mode (the data set is Chinese throughout); English
+    shows only as code, hashes, or other tools' messages under an 'original (English)' label."""
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        pg.render_all()
+        bad = _stray_english(pg.page.evaluate(TEXTS_JS, ZH_SKIP))
+        pg.page.evaluate(f"location.hash = '#unit={res.unit_codes[3]}'")
+        pg.page.wait_for_selector("#prof-name")
+        pg.render_all()
+        bad += _stray_english(pg.page.evaluate(TEXTS_JS, ZH_SKIP))
+        assert bad == [], bad
+        # other tools' English messages are there, but labelled
+        assert pg.page.locator("details.orig summary").count() > 0
+        assert "原文（英文" in pg.page.evaluate("document.querySelector('details.orig summary').textContent")
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def _map_values(pg: Page) -> dict[str, float]:
+    return dict(pg.page.evaluate("""() => { const el = document.querySelector('#sec-map .chart');
+        const inst = echarts.getInstanceByDom(el); if (!inst) return [];
+        return inst.getOption().series[0].data.map(d => [d.name, d.value]); }"""))
+
+
+def test_reweighting_updates_map_rank_chart_and_profile(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        pg.render_all()
+        codes = res.unit_codes
+        before = _map_values(pg)
+        j = res.node_index(res.framework.root)
+        assert before[codes[0]] == res.scores_array[-1, 0, j]
+        _set_sliders(pg, {"INFRA": 80, "INDUS": 10, "SKILL": 10})
+        pg.page.wait_for_timeout(400)
+        pg.render_all()
+        rw = pg.page.evaluate("window.dcReport.ranks()")
+        after = _map_values(pg)
+        assert {c: after[c] for c in codes} == {c: s for c, _, s in rw}
+        assert after != before
+        assert "按滑块权重重新计算" in pg.page.text_content("#map-caption")
+        assert pg.page.locator("#sec-trend .rwtag").count() == 1
+        # the rank chart draws the re-weighted ranks
+        trend = pg.page.evaluate("""() => { const inst = echarts.getInstanceByDom(document.querySelector('#sec-trend .chart'));
+            return inst.getOption().series.map(s => [s.name, s.data]); }""")
+        for code, data in trend:
+            n = codes.index(code)
+            want = [pg.page.evaluate(f"window.dcReport.ranks({t})")[n][1] for t in range(len(res.years))]
+            assert data == want, code
+            break
+        # views that cannot follow the sliders say so
+        for sec in ("pattern", "uncertainty", "explain"):
+            assert pg.page.locator(f"#sec-{sec} .rwpub").count() == 1, sec
+        # the profile shows the re-weighted rank and score next to the published ones
+        code, r, s = rw[5]
+        pg.page.evaluate(f"location.hash = '#unit={code}'")
+        pg.page.wait_for_selector("#prof-rw")
+        note = pg.page.text_content("#prof-rw")
+        assert "…" not in note and f"名次 {r}" in note
+        assert pg.page.text_content(".bignum b") == str(r)
+        pg.page.evaluate("location.hash = ''")
+        pg.page.click("#rw-reset")
+        pg.page.wait_for_timeout(400)
+        pg.render_all()
+        assert _map_values(pg) == before
+        assert pg.page.locator(".rwtag, .rwpub").count() == 0
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def test_year_selector_updates_uncertainty_and_explanation(browser, panel_result):
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        y = res.years[1]
+        pg.page.select_option(".toc select", "1")
+        pg.wait(f"document.querySelector('#sec-uncertainty .fig .sub').textContent.indexOf('{y}') >= 0")
+        pg.render_all()
+        # the whiskers are those of the selected year
+        U = pg.page.evaluate("window.dcReport.data.uncertainty.view.ranks")
+        data = pg.page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('#unc-whiskers'))
+            .getOption().series[0].data""")
+        first = data[0]
+        n = int(np.nanargmin(np.array([np.nan if v is None else v for v in U["nominal_rank"][1]], dtype=float)))
+        assert first[1:] == [U["q05_rank"][1][n], U["q95_rank"][1][n], U["median_rank"][1][n], U["nominal_rank"][1][n]]
+        assert str(y) in pg.page.text_content("#sec-explain .fig .sub")
+        assert str(y) in pg.page.text_content("#unc-headline")
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def _hover_all_charts(pg: Page, selector: str) -> int:
+    n = pg.page.locator(selector).count()
+    for i in range(n):
+        el = pg.page.locator(selector).nth(i)
+        el.scroll_into_view_if_needed()
+        bb = el.bounding_box()
+        if not bb or bb["width"] < 5:
+            continue
+        for fx in (0.2, 0.4, 0.6, 0.8):
+            for fy in (0.25, 0.5, 0.75):
+                pg.page.mouse.move(bb["x"] + bb["width"] * fx, bb["y"] + bb["height"] * fy)
+    return n
+
+
+def test_hovering_every_chart_logs_no_error(browser, panel_result):
+    """Tooltips are DOM nodes built by the page: ECharts' default HTML tooltip (inline styles) would be refused
+    by the Content-Security-Policy and log an error on every hover."""
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        pg.render_all()
+        assert _hover_all_charts(pg, "#main .chart") >= 15
+        pg.page.evaluate(f"location.hash = '#unit={res.unit_codes[0]}'")
+        pg.page.wait_for_selector("#prof-name")
+        pg.render_all()
+        assert _hover_all_charts(pg, "#profile .chart") >= 3
+        assert pg.errors == [], pg.errors[:5]
+    finally:
+        pg.close()
+
+
+def test_printing_draws_every_chart(browser, panel_result):
+    """Charts below the fold are drawn when scrolled to; before printing, all of them are drawn."""
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        missing = "Array.from(document.querySelectorAll('#main .chart')).filter(el => !echarts.getInstanceByDom(el)).length"
+        assert pg.page.evaluate(missing) > 0  # lazily drawn
+        pg.page.emulate_media(media="print")
+        pg.page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert pg.page.evaluate(missing) == 0
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()
+
+
+def test_phone_width_layout(browser, panel_result):
+    """390 px wide: nothing sticks out of the page (wide tables scroll in their own box), the language switch
+    stays on one line, and the weight sliders come before the long ranking table."""
+    res, html = panel_result
+    pg = Page(browser, html, width=390)
+    try:
+        pg.render_all()
+        over = pg.page.evaluate("""() => {
+            const scrollers = '.scroll,.scroll-x,.treebox,.tablebox,.toc nav,pre,canvas,.chart';
+            return Array.from(document.querySelectorAll('#app *')).filter(e => !e.closest(scrollers) && e.getClientRects().length
+                && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+              .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 10); }""")
+        assert over == [], over
+        assert pg.page.evaluate("document.documentElement.scrollWidth") <= 391
+        tops = pg.page.evaluate("Array.from(document.querySelectorAll('.langs button')).map(b => b.getBoundingClientRect().top)")
+        assert len(set(tops)) == 1
+        assert pg.page.evaluate("""document.querySelector('#reweight').getBoundingClientRect().top <
+            document.querySelector('#rank-table').getBoundingClientRect().top""")
+        pg.shot("report_phone.png")
+        pg.page.evaluate(f"location.hash = '#unit={res.unit_codes[0]}'")
+        pg.page.wait_for_selector("#prof-name")
+        pg.render_all()
+        pg.shot("report_phone_profile.png")
+        assert pg.page.evaluate("document.documentElement.scrollWidth") <= 391
         assert pg.errors == [], pg.errors
     finally:
         pg.close()

@@ -98,11 +98,17 @@ def _read_csv(p: Path, **kw) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------- build
+#: columns of the China reference tables that describe a unit rather than group units
+NOT_GROUPS = ("kind", "short_zh", "aliases", "name_en_full", "romanized_gbt2260", "code", "unit")
+
+
 def group_columns(result) -> list[str]:
-    """Grouping columns of the units table, preferred ones first (as ``dcindex run`` chooses them)."""
+    """Grouping columns of the units table, preferred ones first (as ``dcindex run`` chooses them), without
+    the name columns and descriptive columns of the China reference tables (``kind``, aliases, ...)."""
     from dcindex.run import group_columns as gc
 
-    cols = [c for c in gc(result) if c not in NAME_COLUMNS and not c.endswith("_zh") and not c.endswith("_en")]
+    cols = [c for c in gc(result) if c not in NAME_COLUMNS and c not in NOT_GROUPS
+            and not c.endswith("_zh") and not c.endswith("_en")]
     return [c for c in PREFERRED_GROUPS if c in cols] + [c for c in cols if c not in PREFERRED_GROUPS]
 
 
@@ -116,36 +122,97 @@ def _province_names() -> dict[str, tuple[str, str]]:
         return {}
 
 
+def _china_group_names() -> dict[str, dict[str, tuple[str, str]]]:
+    """{grouping column: {code: (zh, en)}} for the China layer's coded groupings (urban agglomerations,
+    data-centre clusters, computing hub nodes), so that the page never shows a bare code like ``bbg``."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    try:
+        from dcindex import china
+
+        ag = china.agglomerations()
+        out["agglomeration"] = {str(i): (str(z), str(e)) for i, z, e in zip(ag["id"], ag["name_zh"], ag["name_en"])}
+        dc = china.dc_clusters().drop_duplicates("cluster")
+        out["dc_cluster"] = {str(i): (str(z), str(e)) for i, z, e in zip(dc["cluster"], dc["name_zh"], dc["name_en"])}
+        hn = china.hub_nodes()
+        out["hub_node"] = out["dc_hub_node"] = {str(i): (str(z), str(e))
+                                                for i, z, e in zip(hn["id"], hn["name_zh"], hn["name_en"])}
+    except Exception:  # the China layer is optional here
+        pass
+    return out
+
+
+def _group_value(v: Any) -> str | None:
+    """A group value as text; missing and empty values are None (no group), never a value of their own."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
 def _group_defs(units: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
     defs = []
     prov = None
+    coded = _china_group_names()
     for c in cols:
         vals = units[c]
         order = list(vals.cat.categories) if isinstance(vals.dtype, pd.CategoricalDtype) else None
-        present = [str(v) for v in vals.dropna().unique()]
-        present = [v for v in (order or sorted(present)) if str(v) in present] if order else sorted(present)
+        present = sorted({g for g in (_group_value(v) for v in vals.tolist()) if g is not None})
+        if order:
+            present = [str(v) for v in order if str(v) in present]
         zh_col = f"{c}_zh" if f"{c}_zh" in units.columns else None
+        en_col = f"{c}_en" if f"{c}_en" in units.columns else None
         labels = []
         for v in present:
-            zh = None
+            zh = en = None
+            rows = units[c].astype(str).str.strip() == v
             if zh_col is not None:
-                m = units.loc[units[c].astype(str) == v, zh_col].dropna()
-                zh = str(m.iloc[0]) if len(m) else None
-            en = v
+                m = units.loc[rows, zh_col].dropna()
+                zh = str(m.iloc[0]) if len(m) and str(m.iloc[0]).strip() else None
+            if en_col is not None:
+                m = units.loc[rows, en_col].dropna()
+                en = str(m.iloc[0]) if len(m) and str(m.iloc[0]).strip() else None
+            if v in coded.get(c, {}):
+                zh, en = zh or coded[c][v][0], en or coded[c][v][1]
             if zh is None and len(v) == 6 and v.isdigit() and v.endswith("0000"):  # province codes -> names
                 prov = _province_names() if prov is None else prov
-                zh, en = prov.get(v, (None, v))
-            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": en})
+                zh, en = prov.get(v, (None, en))
+            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": en or v})
         zh_name, en_name = GROUP_COLUMN_LABELS.get(c, (c, c))
         defs.append({"col": c, "zh": zh_name, "en": en_name, "values": labels})
     return defs
 
 
-def _unit_names(units: pd.DataFrame) -> tuple[list[str], list[str]]:
+def _unit_names(units: pd.DataFrame, codes: list[str]) -> tuple[list[str], list[str]]:
+    """Chinese and English unit names. English names that several units share (Suzhou 苏州/宿州, Taizhou
+    泰州/台州, Fuzhou, Yichun, Yulin) get their province added, e.g. "Suzhou (Jiangsu)"; likewise Chinese
+    names that repeat."""
     base = units["name"].astype(str) if "name" in units.columns else pd.Series(units.index, index=units.index)
     zh = units["name_zh"].where(units["name_zh"].notna(), base) if "name_zh" in units.columns else base
     en = units["name_en"].where(units["name_en"].notna(), base) if "name_en" in units.columns else base
-    return [str(v) for v in zh.tolist()], [str(v) for v in en.tolist()]
+    zh, en = [str(v) for v in zh.tolist()], [str(v) for v in en.tolist()]
+    prov = None
+    for names, i in ((en, 1), (zh, 0)):
+        seen: dict[str, int] = {}
+        for v in names:
+            seen[v] = seen.get(v, 0) + 1
+        dup = [j for j, v in enumerate(names) if seen[v] > 1]
+        if not dup:
+            continue
+        prov = _province_names() if prov is None else prov
+        for j in dup:
+            c = str(codes[j])
+            pc = c[:2] + "0000" if len(c) == 6 and c.isdigit() else None
+            if pc in prov and pc != c:
+                p = prov[pc][i]
+                names[j] = f"{names[j]} ({_short_province_en(p)})" if i == 1 else f"{names[j]}（{p}）"
+    return zh, en
+
+
+def _short_province_en(name: str) -> str:
+    for suffix in (" Province", " Autonomous Region", " Municipality", " Special Administrative Region"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _nodes(res) -> list[dict[str, Any]]:
@@ -167,8 +234,33 @@ def _nodes(res) -> list[dict[str, Any]]:
     return out
 
 
+def largest_remainder(shares, total: int = 100) -> list[int]:
+    """Integers proportional to ``shares`` that add up to ``total`` (Hamilton's largest-remainder method; ties
+    go to the earlier entry). Used for the slider start values, so that they show 100 % in all."""
+    s = np.asarray(shares, dtype=float)
+    s = np.where(np.isfinite(s) & (s > 0), s, 0.0)
+    if s.sum() <= 0:
+        s = np.ones_like(s)
+    q = total * s / s.sum()
+    base = np.floor(q).astype(int)
+    rest = total - int(base.sum())
+    order = sorted(range(len(q)), key=lambda i: (-(q[i] - base[i]), i))
+    for i in order[:rest]:
+        base[i] += 1
+    return [int(v) for v in base]
+
+
 def _reweight(res) -> dict[str, Any]:
-    """What the browser needs to recompute the index from pillar scores with other pillar weights."""
+    """What the browser needs to recompute the index from pillar scores with other pillar weights.
+
+    ``mode``: ``exact`` -- the recipe weights the pillars by the framework's (meta) weights and aggregates them
+    arithmetically or geometrically, so the page's result is ``result.rebuild(node_weights=sliders)``;
+    ``replace`` -- same aggregation, but the recipe computes the pillar weights (equal, entropy, CRITIC, PCA,
+    AHP): the sliders *replace* those weights by fixed ones, which equals a rebuild with the root's weighting set
+    to ``meta`` and ``node_weights=sliders`` -- a rebuild with the recipe's own method would ignore the sliders;
+    ``approx`` -- any other aggregation (harmonic, Mazziotta-Pareto, TOPSIS) or benefit-of-the-doubt weights:
+    the page re-averages the pillar scores arithmetically (an approximation, labelled as such).
+    """
     fw = res.framework
     root = fw.root
     lev = fw.level(root)
@@ -176,38 +268,64 @@ def _reweight(res) -> dict[str, Any]:
     wspec = res.recipe.weights.resolve(node=root, level=lev)
     rec = res.weights[root]
     method = aspec.method
-    exact = method in ("arithmetic", "geometric") and wspec.method != "bod"
+    if method not in ("arithmetic", "geometric") or wspec.method == "bod":
+        mode = "approx"
+    elif str(rec.method).startswith("meta"):
+        mode = "exact"
+    else:
+        mode = "replace"
     used = rec.used if rec.used.ndim == 2 else rec.used.mean(axis=1)  # (T, C)
     mean_used = used.mean(axis=0)
+    varies = bool(used.shape[0] > 1 and np.nanmax(np.abs(used - used[:1])) > 1e-9)
     return {
-        "pillars": list(fw.pillars), "method": method, "weights_method": wspec.method, "exact": bool(exact),
+        "pillars": list(fw.pillars), "method": method, "weights_method": wspec.method,
+        "weights_scope": getattr(wspec, "scope", None) if wspec.method in ("entropy", "critic", "pca") else None,
+        "mode": mode, "exact": mode == "exact",
         "min_coverage": _f(getattr(aspec, "min_coverage", 0.0)) or 0.0,
-        "used": _arr(used, 6), "nominal": _arr(rec.nominal, 6),
+        "used": _arr(used, 6), "nominal": _arr(rec.nominal, 6), "varies_by_year": varies,
         "raw_nominal": [float(fw.nodes[c].weight) for c in fw.pillars],
-        "slider": [int(round(100 * w)) for w in mean_used],
+        "slider": largest_remainder(mean_used),
         "unit_specific": bool(rec.used.ndim == 3),
     }
 
 
 def _flags(res) -> dict[str, Any]:
-    """Imputed and treated cells (sparse) with the value used after the adjustment."""
+    """Imputed and treated cells (sparse) with the value used after the adjustment.
+
+    Cells changed by a whole-indicator transform (the log transform, chosen for an indicator as a whole or as
+    Winsorisation's fallback) are not listed cell by cell -- every value of the indicator is changed, so flagging
+    them would mark every row -- but as ``transforms`` {indicator: {block: kind}}; ``treated`` holds the cells
+    that Winsorisation moved.
+    """
     fw = res.framework
     used = res.datasets["treated"]
+    years = [str(y) for y in res.years]
+    tr = res.treatment
+    kinds: dict[str, dict[str, str]] = {}
+    transforms: dict[str, dict[str, str]] = {}
+    if len(tr):
+        for _, r in tr.iterrows():
+            if r["treatment"] == "none":
+                continue
+            side = f" ({r['side']})" if isinstance(r["side"], str) and r["side"] else ""
+            kinds.setdefault(str(r["indicator"]), {})[str(r["year"])] = str(r["treatment"]) + side
+            if r["treatment"] == "log":
+                transforms.setdefault(str(r["indicator"]), {})[str(r["year"])] = "log"
+
+    def is_transform(t: int, k: int) -> bool:
+        blocks = transforms.get(fw.indicators[k])
+        return bool(blocks) and any(b in blocks for b in (years[t], "pooled", "all"))
+
     out: dict[str, Any] = {}
     for name, mask in (("imputed", res.imputed_mask), ("treated", res.treated_mask)):
         idx = np.argwhere(mask)
+        if name == "treated":
+            idx = [ix for ix in idx if not is_transform(int(ix[0]), int(ix[2]))]
         out[name] = [[int(t), int(n), int(k), _r(used[t, n, k], 6)] for t, n, k in idx]
-    tr = res.treatment
-    kinds: dict[str, dict[str, str]] = {}
-    if len(tr):
-        for _, r in tr.iterrows():
-            if r["treatment"] != "none":
-                kinds.setdefault(str(r["indicator"]), {})[str(r["year"])] = (
-                    str(r["treatment"]) + (f" ({r['side']})" if isinstance(r["side"], str) and r["side"] else ""))
     out["kinds"] = kinds
+    out["transforms"] = transforms
     out["treatment_table"] = frame_payload(tr, 4, text=("indicator", "year", "treatment", "side")) if len(tr) else None
     out["counts"] = res.manifest.get("counts", {})
-    del fw
     return out
 
 
@@ -215,9 +333,9 @@ def _core(res, result_dir: Path) -> dict[str, Any]:
     fw = res.framework
     units = res.units
     codes = [str(c) for c in res.unit_codes]
-    zh, en = _unit_names(units)
+    zh, en = _unit_names(units, codes)
     gcols = group_columns(res)
-    groups = {c: [None if pd.isna(v) else str(v) for v in units[c].tolist()] for c in gcols}
+    groups = {c: [_group_value(v) for v in units[c].tolist()] for c in gcols}
     aggs = [c for c in fw.all_codes if not fw.nodes[c].is_indicator]
     full = {fw.root, *fw.pillars}
     S, R = res.scores_array, res.ranks_array
@@ -269,7 +387,7 @@ def _description(result_dir: Path) -> dict[str, str] | None:
         d = yaml.safe_load((result_dir / "framework.yaml").read_text(encoding="utf-8")) or {}
     except Exception:
         return None
-    zh = d.get("description_zh") or d.get("description")
+    zh = d.get("description_zh")
     en = d.get("description_en") or d.get("description")
     name_zh, name_en = d.get("name_zh"), d.get("name_en")
     if not any((zh, en, name_zh, name_en)):
@@ -278,13 +396,30 @@ def _description(result_dir: Path) -> dict[str, str] | None:
 
 
 # ----------------------------------------------------------------------------------------- pattern
-#: analyses that depend on the node only (identical in every grouping folder): kept once per node
-NODE_LEVEL = ("kde_density", "kde_summary", "moran", "lisa", "markov_transitions", "markov_classes",
-              "quadrants", "rank_mobility", "sigma_per_year", "sigma_trend", "beta_convergence", "inequality")
-GROUP_LEVEL = ("group_stats", "group_gaps", "gap_trends", "theil_decomposition", "dagum_components", "dagum_ci",
-               "dagum_groups", "dagum_pairs")
+#: analyses that depend on the node only (identical in every grouping folder): kept once per node; only the
+#: files the page shows are embedded (the rest stays in the result folder)
+NODE_LEVEL = ("kde_density", "moran", "lisa", "markov_transitions", "inequality")
+GROUP_LEVEL = ("group_stats", "group_gaps", "gap_trends", "dagum_components", "dagum_ci", "dagum_groups",
+               "dagum_pairs")
+#: columns kept of the files whose other columns the page does not show
+KEEP_COLS = {
+    "group_stats": ("year", "group", "n", "mean"),
+    "dagum_groups": ("year", "group", "n", "mean", "G_jj", "Gw_share"),
+    "dagum_pairs": ("year", "group_j", "group_h", "G_jh", "D_jh", "Gnb_share", "Gt_share"),
+    "dagum_ci": ("year", "stat", "lower", "upper"),
+    "lisa": ("year", "unit", "cluster", "quadrant", "z", "lag", "p_sim"),
+}
+#: the Dagum between-group table is shown for at most this many groups (pairs grow as k(k-1)/2)
+MAX_DAGUM_GROUPS = 10
+#: summary.json results the page uses (the rest stays in the result folder)
+RESULT_KEYS = ("dagum", "markov")
 TEXT_COLS = ("group", "group_a", "group_b", "group_j", "group_h", "component", "stat", "measure", "verdict",
              "unit", "quadrant", "cluster", "design", "kind", "term", "growth_measure")
+
+
+def _keep(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    cols = KEEP_COLS.get(name)
+    return df[[c for c in cols if c in df.columns]] if cols else df
 
 
 def _pattern(result_dir: Path, res) -> dict[str, Any] | None:
@@ -303,17 +438,23 @@ def _pattern(result_dir: Path, res) -> dict[str, Any] | None:
             continue
         try:
             summ = json.loads((d / "summary.json").read_text(encoding="utf-8")) if (d / "summary.json").is_file() else {}
-            entry: dict[str, Any] = {"notes": summ.get("notes", []), "results": _scalars(summ.get("results", {}))}
+            results = summ.get("results", {}) or {}
+            entry: dict[str, Any] = {"notes": summ.get("notes", []),
+                                     "results": _scalars({k: results[k] for k in RESULT_KEYS if k in results})}
             for f in GROUP_LEVEL:
                 p = d / f"{f}.csv"
                 if p.is_file():
-                    entry[f] = frame_payload(_read_csv(p, dtype={"group": str}), 5, TEXT_COLS)
+                    df = _keep(_read_csv(p, dtype={"group": str, "group_j": str, "group_h": str}), f)
+                    if f == "dagum_pairs" and len(set(df["group_j"]) | set(df["group_h"])) > MAX_DAGUM_GROUPS:
+                        entry["dagum_pairs_omitted"] = True
+                        continue
+                    entry[f] = frame_payload(df, 5, TEXT_COLS)
             by_group.setdefault(g, {})[node] = entry
             nl = by_node.setdefault(node, {})
             for f in NODE_LEVEL:
                 p = d / f"{f}.csv"
                 if f not in nl and p.is_file():
-                    df = _read_csv(p, dtype={"unit": str})
+                    df = _keep(_read_csv(p, dtype={"unit": str}), f)
                     if f == "kde_density":
                         df = df.astype({"year": int})
                     if f == "inequality":
@@ -446,14 +587,10 @@ def _uncertainty(d: Path, res) -> dict[str, Any] | None:
                 arr[c][years.index(int(y)), pos[unit]] = v
     out: dict[str, Any] = {"ranks": {c: _arr(a, 5) for c, a in arr.items()}}
     if (u / "pairs.csv").is_file():
-        p = _read_csv(u / "pairs.csv", dtype={"unit_a": str, "unit_b": str})
-        out["pairs"] = [[int(y), pos[a], pos[b], _r(pa, 3)] for y, a, b, pa in
-                        zip(p["year"], p["unit_a"], p["unit_b"], p["p_a_above_b"]) if a in pos and b in pos]
+        out.update(_pairs_view(_read_csv(u / "pairs.csv", dtype={"unit_a": str, "unit_b": str}), pos, years, arr))
     if (u / "overtakes.csv").is_file():
-        o = _read_csv(u / "overtakes.csv", dtype={"unit_a": str, "unit_b": str})
-        out["overtakes"] = [[int(y0), int(y1), pos[a], pos[b], _r(pab, 3), _r(pba, 3)] for y0, y1, a, b, pab, pba in
-                            zip(o["year_from"], o["year_to"], o["unit_a"], o["unit_b"], o["p_a_overtook_b"],
-                                o["p_b_overtook_a"]) if a in pos and b in pos]
+        out.update(_overtakes_view(_read_csv(u / "overtakes.csv", dtype={"unit_a": str, "unit_b": str}), pos, arr,
+                                   years))
     if (u / "sensitivity.csv").is_file():
         sdf = _read_csv(u / "sensitivity.csv", dtype={"year": str})
         sdf = sdf[(sdf["year"].astype(str) == "all")]
@@ -463,9 +600,98 @@ def _uncertainty(d: Path, res) -> dict[str, Any] | None:
                                                 if c in sdf.columns]], 3, ("factor",))
     meta = json.loads((u / "summary.json").read_text(encoding="utf-8")) if (u / "summary.json").is_file() else {}
     out["summary"] = {k: _scalars(meta.get(k)) for k in ("headline", "n_draws", "n_failed", "design", "seed",
-                                                         "failures", "factors")}
+                                                         "convergence")}
+    out["summary"]["choices"] = _choice_names(meta.get("factors"))
     out["stale"] = _stale(meta, res)
     return out
+
+
+def _choice_names(factors: Any) -> list[str] | None:
+    """Names of the uncertain choices from summary.json's ``factors`` (a list, or its Python repr)."""
+    if isinstance(factors, str):
+        import ast
+
+        try:
+            factors = ast.literal_eval(factors)
+        except (ValueError, SyntaxError):
+            return None
+    if not isinstance(factors, list):
+        return None
+    return [str(f.get("name")) for f in factors if isinstance(f, dict) and f.get("name") is not None]
+
+
+#: the "who ranks above whom" heatmap shows the pairs among this many units (the published top of the year)
+PAIRS_TOP = 15
+#: the most uncertain pairs listed per year, and the likeliest overtakes listed per pair of years
+CLOSE_CALLS = 10
+OVERTAKES_TOP = 15
+
+
+def _pairs_view(p: pd.DataFrame, pos: dict[str, int], years: list[int], arr: dict[str, np.ndarray]) -> dict:
+    """The pairs the page shows, per year: (1) every pair among the published top ``PAIRS_TOP`` of the year
+    (the heatmap), with P(a above b) and P(b above a) -- they add up to less than 1 when ties occur -- and (2)
+    the ``CLOSE_CALLS`` pairs whose order is most uncertain (P(a above b) closest to P(b above a)). With
+    ``--pairs all`` pairs.csv holds N(N-1)/2 pairs per year (56,616 for 337 cities); embedding them all would
+    make the page tens of megabytes, and a 337 x 337 heatmap cannot be read. Every pair stays in pairs.csv.
+
+    Rows: [year, a, b, P(a above b), P(b above a)] with a, b unit positions."""
+    p = p[p["unit_a"].isin(pos) & p["unit_b"].isin(pos) & p["year"].isin(years)]
+    nominal = arr.get("nominal_rank")
+    heat, close, n_pairs = [], [], {}
+    for y, g in p.groupby("year", sort=True):
+        ti = years.index(int(y))
+        a = g["unit_a"].map(pos).to_numpy()
+        b = g["unit_b"].map(pos).to_numpy()
+        pab = g["p_a_above_b"].to_numpy(float)
+        pba = g["p_b_above_a"].to_numpy(float) if "p_b_above_a" in g.columns else 1.0 - pab
+        n_pairs[str(int(y))] = int(len(g))
+        if nominal is not None:
+            r = nominal[ti]
+            ra, rb = r[a], r[b]
+            top = np.sort(np.unique(r[np.isfinite(r)]))[:PAIRS_TOP]
+            cut = top[-1] if len(top) else -np.inf
+            # the published top of the year; ties at the cut may add a unit or two
+            members = np.where(np.isfinite(r) & (r <= cut))[0]
+            members = members[np.argsort(r[members], kind="stable")][:PAIRS_TOP]
+            keep = np.isin(a, members) & np.isin(b, members)
+            worst = np.fmax(ra, rb)
+        else:
+            keep = np.ones(len(g), dtype=bool)
+            worst = np.zeros(len(g))
+        for i in np.where(keep)[0]:
+            heat.append([int(y), int(a[i]), int(b[i]), _r(pab[i], 3), _r(pba[i], 3)])
+        gap = np.abs(pab - pba)
+        order = np.lexsort((np.nan_to_num(worst, nan=np.inf), gap))[:CLOSE_CALLS]
+        for i in order:
+            if np.isfinite(gap[i]) and gap[i] < 1:
+                close.append([int(y), int(a[i]), int(b[i]), _r(pab[i], 3), _r(pba[i], 3)])
+    return {"pairs": heat, "close_calls": close, "pairs_n": n_pairs}
+
+
+def _overtakes_view(o: pd.DataFrame, pos: dict[str, int], arr: dict[str, np.ndarray], years: list[int]) -> dict:
+    """The likeliest overtakes (probability >= 0.5) for every pair of years in overtakes.csv (consecutive years
+    and first -> last), the ``OVERTAKES_TOP`` most probable of each (ties: better published rank of the
+    overtaker in the later year first), with the number of likely overtakes. Rows: [y0, y1, winner, loser, P]."""
+    o = o[o["unit_a"].isin(pos) & o["unit_b"].isin(pos)]
+    nominal = arr.get("nominal_rank")
+    rows, counts = [], {}
+    for (y0, y1), g in o.groupby(["year_from", "year_to"], sort=True):
+        a = g["unit_a"].map(pos).to_numpy()
+        b = g["unit_b"].map(pos).to_numpy()
+        pab = g["p_a_overtook_b"].to_numpy(float)
+        pba = g["p_b_overtook_a"].to_numpy(float)
+        win = np.concatenate([a, b])
+        lose = np.concatenate([b, a])
+        pr = np.concatenate([pab, pba])
+        likely = np.where(pr >= 0.5)[0]
+        counts[f"{int(y0)}-{int(y1)}"] = int(len(likely))
+        if int(y1) in years and nominal is not None:
+            rk = nominal[years.index(int(y1))][win[likely]]
+        else:
+            rk = np.zeros(len(likely))
+        order = likely[np.lexsort((np.nan_to_num(rk, nan=np.inf), -pr[likely]))][:OVERTAKES_TOP]
+        rows += [[int(y0), int(y1), int(win[i]), int(lose[i]), _r(pr[i], 3)] for i in order]
+    return {"overtakes": rows, "overtakes_n": counts}
 
 
 def _audit(d: Path, res) -> dict[str, Any] | None:
@@ -476,6 +702,7 @@ def _audit(d: Path, res) -> dict[str, Any] | None:
     meta = json.loads((a / "audit.json").read_text(encoding="utf-8"))
     out: dict[str, Any] = {
         "headline": meta.get("headline"), "counts": meta.get("counts"), "notes": meta.get("notes", []),
+        "year": (meta.get("years") or [None])[-1],
         "problems": [{k: (None if v is None else str(v)) for k, v in p.items()} for p in meta.get("problems", [])],
         "stale": _stale(meta, res),
     }
@@ -529,6 +756,23 @@ def _attribution(res) -> dict[str, Any] | None:
             "indicators_last": last_ind}
 
 
+def _notices() -> list[list[str]]:
+    """[title, text] of the third-party notices the page reproduces (ECharts' NOTICE, the BSD licence of the d3
+    code inside ECharts, the NOTICE of the echarts@4.9.0 map files), read from the shipped files."""
+    from importlib import resources
+
+    root = resources.files("dcindex")
+    out = []
+    for title, parts in (("Apache ECharts 5.6.0 — NOTICE", ("assets", "echarts", "NOTICE")),
+                         ("d3 (BSD-3-Clause, inside ECharts) — LICENSE", ("assets", "echarts", "LICENSE-d3")),
+                         ("echarts@4.9.0 map/json (boundaries) — NOTICE", ("data", "china", "NOTICE-echarts.txt"))):
+        try:
+            out.append([title, root.joinpath(*parts).read_text(encoding="utf-8").strip()])
+        except (FileNotFoundError, OSError):
+            continue
+    return out
+
+
 # -------------------------------------------------------------------------------------------- all
 def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tuple[dict[str, Any], Any]:
     """(payload, BuildResult) for a result folder (and optionally a planner result folder)."""
@@ -556,6 +800,7 @@ def assemble(result_dir: str | Path, plan_dir: str | Path | None = None) -> tupl
     except Exception as exc:
         attribution, err = None, f"{type(exc).__name__}: {exc}"
     payload["explain"] = {"attribution": attribution, "raw": explain_raw, "error": err}
+    payload["notices"] = _notices()
     payload["plan"] = None
     if plan_dir is not None:
         from dcindex.report.plan_view import plan_payload

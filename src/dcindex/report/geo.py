@@ -108,6 +108,24 @@ def _outline(geoms, min_part: float = 0.01, min_hole: float = 0.5) -> Any:
     return shapely.boundary(MultiPolygon(keep))
 
 
+#: English names of the areas outside the mainland tables (the map draws them as context)
+CONTEXT_EN = {"710000": "Taiwan", "810000": "Hong Kong", "820000": "Macao"}
+
+
+def _english_names(level: str) -> dict[str, str]:
+    """{code: English name} of the China layer's units (for tooltips of areas without data)."""
+    out = dict(CONTEXT_EN)
+    try:
+        from dcindex.china import units as china_units
+
+        for lev in ("province", level):
+            t = china_units(lev)
+            out.update({str(c): str(e) for c, e in zip(t["code"], t["name_en"]) if isinstance(e, str) and e})
+    except Exception:  # the China layer is optional here
+        pass
+    return out
+
+
 def map_payload(codes: list[str], groups: dict[str, list[str]]) -> dict[str, Any] | None:
     """Geometry for the result's units, or None when the units are not Chinese codes or no geometry exists.
 
@@ -129,14 +147,17 @@ def map_payload(codes: list[str], groups: dict[str, list[str]]) -> dict[str, Any
         extra = prov[~prov["mainland"].astype(bool)] if prov is not None else None
     else:
         extra = None
+    en = _english_names(level)
     feats = []
     for _, r in table.iterrows():
-        feats.append({"code": str(r["code"]), "name": str(r["name"]), "mainland": bool(r["mainland"]),
-                      "has_data": str(r["code"]) in have, "p": encode_polygons(r["geometry"])})
+        c = str(r["code"])
+        feats.append({"code": c, "name": str(r["name"]), "name_en": en.get(c, c), "mainland": bool(r["mainland"]),
+                      "has_data": c in have, "p": encode_polygons(r["geometry"])})
     if extra is not None:
         for _, r in extra.sort_values("code").iterrows():
-            feats.append({"code": str(r["code"]), "name": str(r["name"]), "mainland": False, "has_data": False,
-                          "p": encode_polygons(r["geometry"])})
+            c = str(r["code"])
+            feats.append({"code": c, "name": str(r["name"]), "name_en": en.get(c, c), "mainland": False,
+                          "has_data": False, "p": encode_polygons(r["geometry"])})
     matched = sum(f["has_data"] for f in feats)
     geo_by_code = dict(zip(table["code"].astype(str), table["geometry"]))
     outlines: dict[str, list[dict[str, Any]]] = {}
@@ -161,7 +182,8 @@ def map_payload(codes: list[str], groups: dict[str, list[str]]) -> dict[str, Any
 
 
 def shapes_for_png(codes: list[str]):
-    """(level, {code: geometry}, context geometries) for the matplotlib maps, or None."""
+    """(level, {code: geometry}, province border lines) for the matplotlib maps, or None; the border lines
+    (every border once) are drawn over city maps, None for province maps."""
     level = detect_level(codes)
     if level is None:
         return None
@@ -169,5 +191,12 @@ def shapes_for_png(codes: list[str]):
     if table is None:
         return None
     geo = dict(zip(table["code"].astype(str), table["geometry"]))
-    ctx = [g for c, g in geo.items() if c not in set(codes)]
-    return level, geo, ctx
+    borders = None
+    if level == "city":
+        import shapely
+
+        prov = _load("province", mainland_only=True)
+        if prov is not None:
+            merged = shapely.line_merge(shapely.union_all([shapely.boundary(g) for g in prov["geometry"]]))
+            borders = [ln for ln in getattr(merged, "geoms", [merged]) if not ln.is_empty]
+    return level, geo, borders

@@ -5,6 +5,10 @@ Chinese labels need a CJK font: the first installed of :data:`CJK_FAMILIES` is u
 installation, CJK font files found on the system are registered on the fly. Without any CJK font a Chinese
 report's figures fall back to English labels, with a warning.
 
+User strings (unit, indicator and group names) are drawn literally: matplotlib's mathtext is switched off
+for every text of every figure (``text.parse_math``), so a name like ``$\\alpha$`` or an unbalanced ``$`` is
+neither interpreted nor an error.
+
 Files (those whose inputs exist): ``ranking.png``, ``map.png``, ``bump.png``, ``group_means.png``,
 ``inequality.png``, ``dagum.png``, ``kde.png``, ``lisa_map.png``, ``markov.png``, ``weights.png``. Each is
 written atomically; the PNG metadata carry no software version or time, so the bytes are reproducible.
@@ -28,7 +32,7 @@ SEQ = ["#f3f7fb", "#dbe8f3", "#bcd4ea", "#93badd", "#679dcc", "#4080ba", "#2565a
 LISA = {"HH": "#c0392b", "LL": "#2e6db4", "HL": "#f0a58f", "LH": "#9cc3e6", "ns": "#e5e2dc"}
 
 TXT = {
-    "ranking": ("{0}年排名", "Ranking, {0}"), "score": ("得分", "Score"), "rank": ("名次", "Rank"),
+    "ranking": ("{0}年排名", "Ranking, {0}"), "ranking_top": ("{0}年排名（前 {1} 名，共 {2} 个单元）", "Ranking, {0} (top {1} of {2} units)"), "score": ("得分", "Score"), "rank": ("名次", "Rank"),
     "map": ("{0}，{1}年", "{0}, {1}"), "bump": ("排名变化（最新前十名着色）", "Ranks over time (latest top ten in colour)"),
     "group_means": ("分组均值：{0}", "Group means: {0}"), "inequality": ("不平等（未加权）", "Inequality (unweighted)"),
     "dagum": ("Dagum 基尼分解：{0}", "Dagum Gini decomposition: {0}"), "Gw": ("组内", "Within"),
@@ -97,8 +101,8 @@ def _style(ax, grid_axis: str = "y") -> None:
         ax.set_axisbelow(True)
 
 
-def _title(fig, ax, title: str, F: _Fig) -> None:
-    ax.set_title(title, loc="left", fontsize=13, fontweight="bold", color=INK, pad=12)
+def _title(fig, ax, title: str, F: _Fig, pad: float = 12) -> None:
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold", color=INK, pad=pad)
     fig.text(0.01, 0.005, F.t("source", F.P["provenance"].get("version")), fontsize=7.5, color="#8a8d94")
 
 
@@ -133,7 +137,8 @@ def write_pngs(payload: dict[str, Any], res, out_dir: Path, lang: str = "zh") ->
                       stacklevel=2)
         lang = "en"
     rc = {"font.family": [font] if font else ["DejaVu Sans"], "font.sans-serif": [font or "DejaVu Sans", "DejaVu Sans"],
-          "axes.unicode_minus": False, "svg.hashsalt": "dcindex", "figure.dpi": 100}
+          "axes.unicode_minus": False, "svg.hashsalt": "dcindex", "figure.dpi": 100,
+          "text.parse_math": False}  # names with '$' are text, not mathtext (and never a parse error)
     F = _Fig(payload, lang)
     written: list[Path] = []
     with plt.rc_context(rc):
@@ -145,11 +150,16 @@ def write_pngs(payload: dict[str, Any], res, out_dir: Path, lang: str = "zh") ->
 
 
 # ------------------------------------------------------------------------------------------- figures
+#: ranking.png shows at most this many units (the title says so when there are more)
+TOP_RANKING = 40
+
+
 def _ranking(F: _Fig, out: Path, plt):
     P = F.P
     ti = len(P["years"]) - 1
     s = np.array([np.nan if v is None else v for v in P["scores"][P["root"]][ti]])
-    order = [i for i in np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable") if np.isfinite(s[i])][:40]
+    ranked = [i for i in np.argsort(-np.nan_to_num(s, nan=-np.inf), kind="stable") if np.isfinite(s[i])]
+    order = ranked[:TOP_RANKING]
     fig, ax = plt.subplots(figsize=(7.2, 0.24 * len(order) + 1.3))
     y = np.arange(len(order))
     ax.barh(y, s[order], color=ACCENT, height=0.68)
@@ -159,7 +169,9 @@ def _ranking(F: _Fig, out: Path, plt):
         ax.text(s[i], yy, f" {s[i]:.1f}", va="center", fontsize=7.5, color=INK2)
     _style(ax, "x")
     ax.set_xlabel(F.t("score"), color=INK2)
-    _title(fig, ax, F.t("ranking", P["years"][ti]) + " · " + F.nlabel(P["root"]), F)
+    head = (F.t("ranking_top", P["years"][ti], len(order), len(ranked)) if len(ranked) > len(order)
+            else F.t("ranking", P["years"][ti]))
+    _title(fig, ax, head + " · " + F.nlabel(P["root"]), F)
     fig.tight_layout()
     return _save(fig, out / "ranking.png")
 
@@ -167,7 +179,9 @@ def _ranking(F: _Fig, out: Path, plt):
 def _geoms(F: _Fig):
     from dcindex.report.geo import shapes_for_png
 
-    return shapes_for_png(F.P["units"]["codes"])
+    if not hasattr(F, "_shapes"):
+        F._shapes = shapes_for_png(F.P["units"]["codes"])
+    return F._shapes
 
 
 def _draw_map(ax, F: _Fig, colours: dict[str, str], outline_col: str | None):
@@ -185,6 +199,10 @@ def _draw_map(ax, F: _Fig, colours: dict[str, str], outline_col: str | None):
             cols.append(colours.get(code, "#ece8e1"))
     ax.add_collection(PatchCollection(patches, facecolor=cols, edgecolor="white", linewidth=0.3))
     codes = F.P["units"]["codes"]
+    if level == "city" and ctx is not None:
+        for ln in ctx:  # province borders over the city map
+            xy = np.asarray(ln.coords)
+            ax.plot(xy[:, 0], xy[:, 1], color="#8d877c", linewidth=0.45, zorder=3)
     if outline_col:
         from dcindex.report.geo import _outline
 
@@ -278,19 +296,23 @@ def _group_means(F: _Fig, out: Path, plt):
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
     order = [x["v"] for gd in F.P["group_defs"] if gd["col"] == g for x in gd["values"]] or sorted(df["group"].unique())
     years = sorted(df["year"].unique())
+    ends = []
     for j, gv in enumerate([x for x in order if x in set(df["group"])]):
         d = df[df["group"] == gv].sort_values("year")
         c = PAL[j % len(PAL)]
         if len(years) > 1:
             ax.plot(d["year"], d["mean"], color=c, linewidth=2.2, marker="o", markersize=3)
-            ax.text(d["year"].iloc[-1] + 0.15, d["mean"].iloc[-1], F.glabel(g, gv), color=c, fontsize=8.5,
-                    va="center", fontweight="bold")
+            ends.append([float(d["mean"].iloc[-1]), float(d["year"].iloc[-1]), F.glabel(g, gv), c])
         else:
             ax.bar(j, d["mean"].iloc[0], color=c)
             ax.text(j, d["mean"].iloc[0], f"{d['mean'].iloc[0]:.1f}", ha="center", va="bottom", fontsize=8)
     if len(years) > 1:
         ax.set_xlim(years[0] - 0.2, years[-1] + 1.4)
         ax.set_xticks(years, [str(int(y)) for y in years], fontsize=8)
+        lo, hi = ax.get_ylim()
+        for y, x, label, c in zip(_spread([e[0] for e in ends], 0.055 * (hi - lo)), [e[1] for e in ends],
+                                  [e[2] for e in ends], [e[3] for e in ends]):
+            ax.text(x + 0.15, y, label, color=c, fontsize=8.5, va="center", fontweight="bold")
     else:
         present = [x for x in order if x in set(df["group"])]
         ax.set_xticks(range(len(present)), [F.glabel(g, x) for x in present])
@@ -300,6 +322,23 @@ def _group_means(F: _Fig, out: Path, plt):
     _title(fig, ax, F.t("group_means", gname), F)
     fig.tight_layout()
     return _save(fig, out / "group_means.png")
+
+
+def _spread(ys: list[float], gap: float) -> list[float]:
+    """Label positions near ``ys`` at least ``gap`` apart (end labels of lines that finish close together),
+    keeping their order; the group is centred on the original positions."""
+    if not ys:
+        return []
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    pos = [ys[i] for i in order]
+    for k in range(1, len(pos)):
+        pos[k] = max(pos[k], pos[k - 1] + gap)
+    shift = (sum(ys[i] for i in order) - sum(pos)) / len(pos)
+    pos = [p + shift for p in pos]
+    out = [0.0] * len(ys)
+    for k, i in enumerate(order):
+        out[i] = pos[k]
+    return out
 
 
 def _inequality(F: _Fig, out: Path, plt):
@@ -442,8 +481,9 @@ def _weights(F: _Fig, out: Path, plt):
     ax.set_yticks(y, [("    " if n["ind"] else "") + F.nlabel(n["code"]) for n in nodes], fontsize=8)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
-    ax.legend(frameon=False, fontsize=8.5, loc="lower right")
+    # the legend in a row of its own between the title and the bars: never over a bar or the title
+    ax.legend(frameon=False, fontsize=8.5, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.3)
     _style(ax, "x")
-    _title(fig, ax, F.t("weights"), F)
+    _title(fig, ax, F.t("weights"), F, pad=26)
     fig.tight_layout()
     return _save(fig, out / "weights.png")

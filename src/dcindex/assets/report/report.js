@@ -18,7 +18,7 @@
   /* ----------------------------------------------------------------------------------- i18n */
   var L = {
     brand: ['dcindex 报告', 'dcindex report'],
-    kicker: ['区域数字发展指数', 'Regional digital development index'],
+    brand_sub: ['指数报告', 'Index report'],
     units_n: ['{0} 个单元', '{0} units'], years_span: ['{0} 年', '{0}'], one_year: ['{0} 年', '{0}'],
     ind_n: ['{0} 项指标 · {1} 个维度', '{0} indicators in {1} pillars'], version: ['dcindex {0}', 'dcindex {0}'],
     findings: ['要点', 'Key findings'],
@@ -73,9 +73,9 @@
     Gw: ['组内', 'Within groups'], Gnb: ['组间净差', 'Net between groups'], Gt: ['超变密度', 'Transvariation'], G: ['总体基尼', 'Overall Gini'],
     kde_h: ['分布演变', 'Distribution over time'], kde_sub: ['各年得分的核密度估计', 'Kernel density of scores, by year'],
     moran_h: ['Moran 散点图', 'Moran scatter plot'],
-    moran_sub: ['{0}年：标准化得分与其空间滞后；斜率即 Moran’s I = {1}（p = {2}）', '{0}: standardised score against its spatial lag; the slope is Moran’s I = {1} (p = {2})'],
+    moran_sub: ['{0}年：标准化得分与其空间滞后；斜率即 Moran\'s I = {1}（p = {2}）', '{0}: standardised score against its spatial lag; the slope is Moran’s I = {1} (p = {2})'],
     lisa_h: ['LISA 集聚图', 'LISA cluster map'], lisa_absent: ['该指标没有计算局部空间统计（LISA）。', 'Local statistics (LISA) were not computed for this measure.'],
-    moran_t_h: ['全局 Moran’s I', 'Global Moran’s I'], moran_t_sub: ['各年空间自相关；深色点 p ≤ 0.05', 'Spatial autocorrelation by year; dark points p ≤ 0.05'], lisa_sub: ['{0}年，显著性水平 0.05', '{0}, significance level 0.05'],
+    moran_t_h: ['全局 Moran\'s I', 'Global Moran’s I'], moran_t_sub: ['各年空间自相关；深色点 p ≤ 0.05', 'Spatial autocorrelation by year; dark points p ≤ 0.05'], lisa_sub: ['{0}年，显著性水平 0.05', '{0}, significance level 0.05'],
     HH: ['高-高', 'High-High'], LL: ['低-低', 'Low-Low'], HL: ['高-低', 'High-Low'], LH: ['低-高', 'Low-High'], ns: ['不显著', 'Not significant'],
     spatial_absent: ['没有空间分析结果（需要空间权重）。', 'No spatial analysis in the results (it needs spatial weights).'],
     markov_h: ['马尔可夫转移概率', 'Markov transition probabilities'],
@@ -144,7 +144,7 @@
     f_gini: ['基尼系数从 {0}年的 {1} {2}至 {3}年的 {4}。', 'The Gini coefficient {2} from {1} in {0} to {4} in {3}.'],
     f_rise: ['上升', 'rose'], f_fall: ['下降', 'fell'], f_flat: ['基本不变', 'was flat'],
     f_dagum: ['{0}年，组间净差贡献了总体不平等的 {1}（按{2}分组）。', 'In {0}, net differences between groups ({2}) account for {1} of overall inequality.'],
-    f_moran: ['{0}年 Moran’s I = {1}（p = {2}）：{3}', 'Moran’s I in {0} = {1} (p = {2}): {3}'],
+    f_moran: ['{0}年 Moran\'s I = {1}（p = {2}）：{3}', 'Moran’s I in {0} = {1} (p = {2}): {3}'],
     f_cluster: ['相邻单元得分相近，存在空间集聚。', 'neighbours score alike — the pattern is spatially clustered.'],
     f_nocluster: ['没有显著的空间集聚。', 'no significant spatial clustering.'],
     f_flags: ['{0} 个数值为插补，{1} 个经过异常值处理，均已标记。', '{0} values are imputed and {1} treated for outliers; all are flagged.'],
@@ -204,6 +204,83 @@
     src_folder: ['方案目录中的坐标', 'coordinates in the plan folder'], src_shipped: ['内置示例表（sha256 一致）', 'the shipped example tables (sha256 matches)'],
     src_centroid: ['所在省份的中心点（近似）', 'centroid of the province (approximate)'], src_other: ['未知', 'unknown']
   };
+  Object.assign(L, {
+    kicker_generic: ['综合指数', 'Composite index'],
+    rw_exact: ['精确：等同于按这些维度权重重新构建（{0}）', 'Exact: equals a rebuild with these pillar weights ({0} aggregation)'],
+    rw_replace: ['滑块用固定权重取代配方的“{1}”维度权重。结果精确等同于把维度权重声明为这些固定权重后重新构建（{0}）；但这不同于按“{1}”方法重新构建——那样会重新计算自己的权重，忽略滑块。',
+      'The sliders replace the recipe’s {1} weights of the pillars by fixed weights. The result equals exactly a rebuild with these weights declared as fixed pillar weights ({0} aggregation) — not a rebuild with {1} weighting, which would compute its own weights and ignore the sliders.'],
+    rw_approx: ['近似：配方{0}；此处按加权算术平均重新计算各维度，结果与重新构建不同', 'Approximation: the recipe {0}; here the pillars are re-averaged arithmetically, which is not what a rebuild would give'],
+    rw_approx_agg: ['按{0}聚合各维度', 'aggregates the pillars by {0}'],
+    rw_approx_bod: ['用“有利假设”（BoD）为每个单元分别计算维度权重', 'computes unit-specific benefit-of-the-doubt weights'],
+    rw_years: ['配方使用的维度权重逐年不同；滑块从各年平均值开始，移动后每年使用同一组权重。', 'The recipe’s pillar weights differ by year; the sliders start at their mean over the years and, once moved, apply the same weights to every year.'],
+    rw_years_h: ['配方各年使用的维度权重', 'Pillar weights the recipe used, by year'],
+    rw_unit: ['配方为每个单元使用不同的权重；滑块从平均值开始。', 'The recipe used unit-specific weights; the sliders start at their mean.'],
+    rw_status_new: ['显示：按新权重重新计算的结果（{0} 个单元名次变化）', 'Showing: re-weighted result ({0} units change rank)'],
+    rw_tag: ['按滑块权重重新计算', 'Re-weighted with the slider weights'],
+    rw_pub_note: ['此部分为原发布结果，未随维度权重滑块重新计算。', 'This section shows the published result; it does not follow the weight sliders.'],
+    prof_rw: ['按滑块权重重新计算：名次 {0}，得分 {1}（原发布：名次 {2}，得分 {3}）。', 'Re-weighted with the slider weights: rank {0}, score {1} (published: rank {2}, score {3}).'],
+    orig_en: ['原文（英文）', 'Original message (English)'],
+    orig_en_n: ['原文（英文，{0} 条）', 'Original messages (English, {0})'],
+    trend_lede: ['每条线是一个单元的名次轨迹；彩色为最新一年排名前十的单元。可在下拉菜单中选择任一单元高亮显示。',
+      'Each line follows one unit’s rank; coloured lines are the latest top ten. Pick any unit in the menu to highlight it.'],
+    pat_absent: ['本结果目录中没有区域格局分析（pattern/）。运行“dcindex run”或“dcindex pattern”生成。',
+      'This result folder has no regional pattern analysis (pattern/). Run ‘dcindex run’ or ‘dcindex pattern’ to produce it.'],
+    markov_sub: ['相对得分的 {1} 个分位类别之间的年度转移；Shorrocks 流动性 = {0}', 'Year-to-year moves between {1} quantile classes of relative scores; Shorrocks mobility = {0}'],
+    markov_sub4: ['相对得分四分位类别之间的年度转移；Shorrocks 流动性 = {0}', 'Year-to-year moves between quartile classes of relative scores; Shorrocks mobility = {0}'],
+    notes_pat: ['格局分析的说明', 'Notes of the pattern analysis'],
+    unc_head: ['{0} 次抽样（{1} 个不确定的方法选择，失败 {2} 次）；{3}年 90% 名次区间宽度的中位数为 {4} 位', '{0} draws ({1} uncertain choices, {2} failed); median width of the 90% rank interval in {3}: {4} places'],
+    unc_head_most: ['；影响最大的选择：{0}（总效应 ST = {1}）', '; most influential choice: {0} (total index ST = {1})'],
+    unc_notconv: ['Sobol 指数尚未收敛：增加抽样次数（n）后再解读。', 'The Sobol indices have not converged: increase the number of draws (n) before reading them.'],
+    unc_whisk_sub: ['{0}年：横线为蒙特卡洛抽样中 5%–95% 的名次区间，圆圈为中位数，菱形为发布名次', '{0}: lines span the 5–95% rank range over the Monte Carlo draws, rings are medians, diamonds the published ranks'],
+    lg_range: ['5%–95% 名次区间', '5–95% rank range'], lg_median: ['中位名次', 'Median rank'], lg_pub: ['发布名次', 'Published rank'],
+    unc_pairs_sub: ['{0}年：行单元排在列单元之前的概率（发布名次前 {1} 的单元）', '{0}: probability that the row unit ranks above the column unit (the published top {1})'],
+    unc_pairs_cap: ['共有 {0} 对单元；热图只显示发布名次前 {1} 的单元之间的 {2} 对，全部结果见 uncertainty/pairs.csv。', '{0} pairs in all; the heatmap shows the {2} pairs among the published top {1}; every pair is in uncertainty/pairs.csv.'],
+    unc_close_h: ['最难分先后的单元对', 'Closest calls'],
+    unc_close_sub: ['{0}年：排在前面的概率最接近的单元对', '{0}: the pairs whose order is most uncertain'],
+    unc_close_row: ['{0} 先于 {1}：{2}；{1} 先于 {0}：{3}', '{0} above {1}: {2}; {1} above {0}: {3}'],
+    unc_over_sub: ['{0}→{1}年：超越概率至少 50% 的单元对（共 {2} 对，列出概率最高的 {3} 对）', '{0}→{1}: pairs where one unit overtook the other with probability ≥ 50% ({2} in all; the {3} likeliest listed)'],
+    audit_head: ['审计了 {0} 项指标（{1}年）', '{0} indicators audited ({1})'],
+    audit_cnt: ['{0}：{1}', '{0}: {1}'],
+    audit_loo_top: ['去掉“{0}”对名次影响最大（平均名次变化 {1}）', 'removing {0} moves units most (mean rank shift {1})'],
+    f_nodata: ['无数据', 'no data'],
+    m_notices: ['第三方声明', 'Third-party notices'],
+    m_lic_text: ['图表由 Apache ECharts 5.6.0（Apache-2.0，内嵌）绘制；地图边界来自 echarts@4.9.0（Apache-2.0）。本文件离线可用，不发出任何网络请求。',
+      'Charts drawn with Apache ECharts 5.6.0 (Apache-2.0, embedded); map boundaries from echarts@4.9.0 (Apache-2.0). This file works offline and makes no network requests.'],
+    m_warn_n: ['构建产生了 {0} 条警告：', 'The build raised {0} warning(s):'],
+    q_transforms: ['整项指标的变换', 'Whole-indicator transforms'],
+    q_transforms_sub: ['以下指标的全部数值都经过变换（例如对数变换），因此不逐格标记：', 'Every value of these indicators was transformed (e.g. log-transformed), so they are not flagged cell by cell:'],
+    q_counts: ['共 {0} 个数据格：原始缺失 {1}，插补 {2}，缩尾处理 {3}。', '{0} cells: {1} missing in the input, {2} imputed, {3} winsorised.'],
+    f_flags: ['{0} 个数值为插补，{1} 个经过缩尾处理，均已标记。', '{0} values are imputed and {1} winsorised; all are flagged.'],
+    f_transforms: ['{0} 项指标整体做了对数变换。', '{0} indicator(s) were log-transformed as a whole.'],
+    flags_title: ['{0} 个插补值，{1} 个缩尾值', '{0} imputed, {1} winsorised value(s)'],
+    transformed: ['整体变换', 'transformed'],
+    dg_h: ['Dagum 基尼系数：组内与组间', 'Dagum Gini coefficients within and between groups'],
+    dg_sub: ['各年组内基尼系数 G_jj、组间基尼系数 G_jh 与三部分的贡献率', 'Within-group Gini G_jj, between-group Gini G_jh and the contribution shares, by year'],
+    dg_within: ['组内', 'within'], dg_between: ['组间', 'between'], dg_total: ['总体', 'overall'],
+    dg_contrib: ['贡献率', 'Contribution'], dg_pairs_omitted: ['分组超过 10 个，组间基尼系数表从略（见 pattern/ 中的 dagum_pairs.csv）。', 'More than 10 groups: the between-group table is left out (see dagum_pairs.csv in pattern/).'],
+    exp_sub: ['{0}→{1}年得分上升最多和下降最多的单元（各 {2} 个），按维度分解（dcindex explain，各部分之和等于总变化）', 'The {2} units whose score rose most and the {2} whose score fell least or dropped, {0}→{1}, broken down by pillar (dcindex explain; the parts add up to the change)'],
+    exp_sub_all: ['{0}→{1}年各单元得分变化，按维度分解（dcindex explain，各部分之和等于总变化）', 'Change of every unit’s score, {0}→{1}, broken down by pillar (dcindex explain; the parts add up to the change)'],
+    exp_ph: ['前 {0} 名：上升最多', 'Top {0}: largest rises'], exp_pl: ['后 {0} 名：上升最少或下降', 'Bottom {0}: smallest rises or falls'],
+    grp_none: ['（未分组）', '(no group)'],
+    plan_id: ['情景 {0}', 'Scenario {0}'],
+    plan_illus: ['示意性假设（非官方统计）：{0}', 'Illustrative assumptions (not official statistics): {0}'],
+    plan_sum: ['规划工具的摘要（原文，英文）', 'Summary of the planner (summary.txt)'],
+    prof_sw_none_s: ['没有节点比总名次高出至少 {0} 位。', 'No node ranks at least {0} places above the overall rank.'],
+    prof_sw_none_w: ['没有节点比总名次低至少 {0} 位。', 'No node ranks at least {0} places below the overall rank.'],
+    prof_best_h: ['名次最高的节点', 'Best-ranked nodes'],
+    prof_worst_h: ['名次最低的节点', 'Worst-ranked nodes'],
+    prof_bw_sub: ['没有节点按上述规则突出时，列出名次最高（最低）的节点作参考', 'When no node stands out by the rule above, the best (worst) ranked nodes are listed for reference'],
+    prof_radar_sub: ['{0}年；与全体中位数和{1}均值比较', '{0}; compared with the median of all units and the {1} mean'],
+    prof_radar_sub0: ['{0}年；与全体中位数比较', '{0}; compared with the median of all units'],
+    col_pair: ['组别', 'Groups'], n_units: ['单元数', 'Units'], mean_score: ['平均得分', 'Mean score'],
+    method_pooled: ['合并各年计算', 'pooled over the years'], method_year: ['逐年计算', 'year by year'],
+    exp_only: ['所选年份没有分解结果（非线性聚合时只计算最后一年）；此处显示 {0} 年。', 'No breakdown for the selected year (with a non-linear aggregation only the last year is computed); showing {0}.'],
+    in_data: ['数据', 'Data'], in_framework: ['指标体系', 'Framework'], in_recipe: ['配方', 'Recipe'], in_units: ['单元表', 'Units'],
+    ind_transform: ['整体{0}（{1}）', '{0} as a whole ({1})'],
+    nav_sections: ['章节', 'Sections'], desc_en: ['框架说明（英文原文）', 'Description'], lang_switch: ['语言', 'Language'],
+    m_gini: ['基尼系数', 'Gini'], m_theil_t: ['泰尔 T 指数', 'Theil T'], m_theil_l: ['泰尔 L 指数', 'Theil L'],
+    unc_over_sub0: ['{0}→{1}年', '{0}→{1}']
+  });
   var LANG_I = { zh: 0, en: 1 };
 
   /* ----------------------------------------------------------------------------------- state */
@@ -254,8 +331,39 @@
   var AKIND = { availability: ['数据可得性低', 'low availability'], outliers: ['异常值', 'outliers'], treated: ['已处理异常值', 'outliers treated'],
     redundant: ['高度相关（冗余）', 'redundant'], conflict: ['负相关（冲突）', 'conflict'], low_alpha: ['内部一致性低', 'low consistency'],
     multidimensional: ['多维', 'multidimensional'], weight_mismatch: ['权重与重要性不符', 'weight mismatch'] };
+  AKIND.weight_mismatch_uncertain = ['权重与重要性可能不符（不确定）', 'possible weight mismatch (uncertain)'];
+  AKIND.treated = ['异常值已处理', 'outliers treated'];
   function auditKind(k) { return k == null ? '' : AKIND[k] ? AKIND[k][LANG_I[S.lang]] : String(k); }
-  function wmethod(m) { return m ? (WMETH[m] ? WMETH[m][LANG_I[S.lang]] : m) : ''; }
+  function wmethod(m) { if (!m) return ''; var b = String(m).split(' ')[0]; return WMETH[b] ? WMETH[b][LANG_I[S.lang]] : m; }
+  var AGG = { arithmetic: ['算术平均', 'arithmetic mean'], geometric: ['几何平均', 'geometric mean'], harmonic: ['调和平均', 'harmonic mean'],
+    mazziotta_pareto: ['Mazziotta–Pareto 指数', 'Mazziotta–Pareto index'], topsis: ['TOPSIS 贴近度', 'TOPSIS closeness'] };
+  function aggName(m) { return AGG[m] ? AGG[m][LANG_I[S.lang]] : String(m); }
+  // method names of the recipe steps (the keys and values of their parameters are code and stay as they are)
+  var STEPM = { none: ['无', 'none'], mean: ['均值插补', 'mean'], median: ['中位数插补', 'median'], group_mean: ['组均值插补', 'group mean'],
+    group_median: ['组中位数插补', 'group median'], linear: ['线性插值', 'linear interpolation'], locf: ['沿用上一期', 'last observation carried forward'],
+    coverage: ['按数据覆盖率筛选', 'coverage screening'], winsorise: ['缩尾', 'winsorise'], log: ['对数变换', 'log transform'],
+    minmax: ['最小–最大标准化', 'min–max'], zscore: ['z 分数', 'z-score'], rank: ['排名', 'ranks'], percentile_rank: ['百分位排名', 'percentile ranks'],
+    target: ['目标距离', 'distance to target'], goalposts: ['目标值法', 'goalposts'], base_year: ['基年比较', 'base year'],
+    strict: ['严格（分母缺失即报错）', 'strict'], 'true': ['是', 'yes'], 'false': ['否', 'no'] };
+  function stepMethod(m) { var k = String(m); if (WMETH[k]) return WMETH[k][LANG_I[S.lang]]; if (AGG[k]) return AGG[k][LANG_I[S.lang]]; return STEPM[k] ? STEPM[k][LANG_I[S.lang]] : k; }
+  var SCOPE = { pooled: ['合并各年', 'pooled'], all: ['全部年份', 'all years'], year: ['逐年', 'by year'] };
+  function scopeName(s) { return SCOPE[s] ? SCOPE[s][LANG_I[S.lang]] : String(s); }
+  var PLAN_TABLE = { bandwidth: ['带宽', 'bandwidth'], demand: ['算力需求', 'demand'], green_supply: ['绿电供给', 'green power supply'],
+    latency: ['网络时延', 'latency'], sites: ['数据中心站点', 'sites'], origins: ['需求地', 'origins'], costs: ['成本', 'costs'],
+    emissions: ['排放因子', 'emission factors'], energy: ['能源', 'energy'] };
+  function planTable(s) { return PLAN_TABLE[s] ? PLAN_TABLE[s][LANG_I[S.lang]] : String(s); }
+  // punctuation of generated sentences
+  function comma() { return S.lang === 'zh' ? '，' : ', '; }
+  function stop() { return S.lang === 'zh' ? '。' : '. '; }
+  function colon() { return S.lang === 'zh' ? '：' : ': '; }
+  // English text that comes verbatim from another tool: in Chinese mode under a label saying so
+  function origEn(lines, openEn) {
+    lines = (lines || []).filter(function (x) { return x != null && String(x) !== ''; });
+    if (!lines.length) return null;
+    if (S.lang === 'en' && openEn) return h('div', { class: 'orig' }, lines.map(function (x) { return h('p', null, String(x)); }));
+    return h('details', { class: 'verbatim orig' }, h('summary', null, lines.length > 1 ? t('orig_en_n', lines.length) : t('orig_en')),
+      h('div', { lang: 'en' }, lines.map(function (x) { return h('p', null, String(x)); })));
+  }
 
   /* ------------------------------------------------------------------------------------ DOM */
   function h(tag, attrs) {
@@ -317,6 +425,39 @@
     if (io) root.querySelectorAll && root.querySelectorAll('.chart').forEach(function (el) { io.unobserve(el); });
   }
   window.addEventListener('resize', function () { live.forEach(function (el) { el._inst.resize(); }); });
+  // printing: charts below the fold are drawn lazily, so draw all of them (at the printed width) first
+  window.addEventListener('beforeprint', function () {
+    document.querySelectorAll('.chart').forEach(draw);
+    live.forEach(function (el) { el._inst.resize(); });
+  });
+  window.addEventListener('afterprint', function () { live.forEach(function (el) { el._inst.resize(); }); });
+  if (window.matchMedia) {
+    var pm = window.matchMedia('print'), onPrint = function () { live.forEach(function (el) { el._inst.resize(); }); };
+    if (pm.addEventListener) pm.addEventListener('change', onPrint); else if (pm.addListener) pm.addListener(onPrint);
+  }
+  var MEASURE = null;
+  function textWidth(s, px) {
+    if (!MEASURE) MEASURE = document.createElement('canvas').getContext('2d');
+    MEASURE.font = px + 'px ' + FONT; return MEASURE.measureText(String(s)).width;
+  }
+  // labels of a category axis that never collide: on one line when they fit their category's width; else wrapped
+  // within it (at most three lines); else rotated and cut with an ellipsis (the full name is in the tooltip)
+  // Returns {label: axisLabel options, left: grid.left that keeps rotated labels inside the chart}.
+  function catLabels(el, labels, pad, px) {
+    px = px || 12;
+    var w = (el && el.clientWidth ? el.clientWidth : 600) - (pad || 90), cat = w / Math.max(1, labels.length), cw = cat - 12;
+    var widest = 0, word = 0, ROT = 35, MAXW = 190, left = 0;
+    labels.forEach(function (s, i) {
+      var tw = textWidth(s, px);
+      widest = Math.max(widest, tw);
+      left = Math.max(left, Math.min(MAXW, tw) * Math.cos(ROT * Math.PI / 180) - (i + 0.5) * cat + 8);
+      (String(s).match(/[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+/g) || []).forEach(function (x) { word = Math.max(word, textWidth(x, px)); });
+    });
+    var base = { interval: 0, color: '#55575d', fontSize: px, hideOverlap: false };
+    if (widest <= cw) return { label: Object.assign(base, { rotate: 0 }), left: 0 };
+    if (cw >= 44 && word <= cw && widest / cw <= 2.2) return { label: Object.assign(base, { rotate: 0, width: Math.floor(cw), overflow: 'break', lineHeight: px + 3 }), left: 0 };
+    return { label: Object.assign(base, { rotate: ROT, width: MAXW, overflow: 'truncate' }), left: Math.ceil(left) };
+  }
   function baseGrid(extra) { return Object.assign({ left: 48, right: 24, top: 28, bottom: 36, containLabel: true }, extra || {}); }
   var AX = { axisLine: { lineStyle: { color: '#b9b3a8' } }, axisTick: { show: false }, axisLabel: { color: '#55575d' },
     splitLine: { lineStyle: { color: '#ece7df' } }, nameTextStyle: { color: '#7b7f88' } };
@@ -373,7 +514,7 @@
   }
   function normWeights(v) { var s = npsum(v); return v.map(function (x) { return x / s; }); }
   function recompute() {
-    var P = RW.pillars, w = normWeights(S.w.map(Number)), method = RW.exact ? RW.method : 'arithmetic';
+    var P = RW.pillars, w = normWeights(S.w.map(Number)), method = rwMode() === 'approx' ? 'arithmetic' : RW.method;
     var sc = [], rk = [];
     for (var ti = 0; ti < T; ti++) {
       var row = new Array(N);
@@ -439,8 +580,8 @@
       return h('button', { 'aria-pressed': S.lang === code ? 'true' : 'false', 'data-lang': code, onclick: function () { setLang(code); } }, text);
     }
     return h('header', { class: 'masthead' }, h('div', { class: 'wrap' },
-      h('div', { class: 'brand' }, h('b', null, 'dcindex'), ' · ', t('kicker')),
-      h('div', { class: 'langs', role: 'group', 'aria-label': 'language' }, lb('zh', '中文'), lb('en', 'EN'))));
+      h('div', { class: 'brand' }, h('b', null, 'dcindex'), ' · ', t('brand_sub')),
+      h('div', { class: 'langs', role: 'group', 'aria-label': t('lang_switch') }, lb('zh', '中文'), lb('en', 'EN'))));
   }
   function setLang(l) {
     if (l === S.lang) return;
@@ -449,13 +590,14 @@
 
   function hero() {
     var desc = D.description || {};
-    var dek = S.lang === 'zh' ? (desc.zh || desc.en) : (desc.en || desc.zh);
+    // the framework's description in the page's language; in Chinese without a Chinese one, the English one as such
+    var dek = S.lang === 'zh' ? desc.zh : (desc.en || desc.zh), dekEn = S.lang === 'zh' && !desc.zh && desc.en;
     var nInd = D.indicators.length;
     var span = T > 1 ? YEARS[0] + '–' + YEARS[T - 1] : String(YEARS[0]);
     return h('div', { class: 'wrap' }, h('div', { class: 'hero' },
-      h('p', { class: 'kicker' }, (S.lang === 'zh' ? desc.name_zh : desc.name_en) || t('kicker')),
+      h('p', { class: 'kicker' }, (S.lang === 'zh' ? desc.name_zh : desc.name_en) || t('kicker_generic')),
       h('h1', { id: 'title' }, S.lang === 'zh' ? D.title.zh : D.title.en),
-      dek ? h('p', { class: 'dek' }, dek) : null,
+      dek ? h('p', { class: 'dek' }, dek) : dekEn ? h('p', { class: 'dek' }, h('span', { class: 'pill' }, t('desc_en')), ' ', h('span', { class: 'data', lang: 'en' }, desc.en)) : null,
       h('div', { class: 'meta' }, h('span', null, h('b', null, t('units_n', N))), h('span', null, h('b', null, span)),
         h('span', null, t('ind_n', nInd, D.pillars.length)), h('span', null, t('version', D.provenance.version)))),
       findings());
@@ -510,23 +652,33 @@
         out.push(t('f_moran', mo.year[m], fmt(mo.I[m], 2), fmt(p, 3), p <= 0.05 && mo.I[m] > 0 ? t('f_cluster') : t('f_nocluster')));
       }
     }
-    var c = D.flags.counts || {};
-    if ((c.imputed_cells || 0) + (c.treated_cells || 0) > 0) out.push(t('f_flags', c.imputed_cells || 0, c.treated_cells || 0));
+    var nImp = D.flags.imputed.length, nWin = D.flags.treated.length;
+    if (nImp + nWin > 0) out.push(t('f_flags', nImp, nWin));
     if (D.warnings.length) out.push(t('f_warn', D.warnings.length));
-    return h('div', { class: 'findings', id: 'findings' }, h('h2', null, t('findings')),
+    var tr = D.flags.transforms ? Object.keys(D.flags.transforms).length : 0;
+    if (tr) out.push(t('f_transforms', tr));
+    return h('div', { class: 'findings', id: 'findings' }, h('h2', null, t('findings')), rwBanner(false),
       h('ul', null, out.map(function (s) { return h('li', null, s); })));
   }
+  function refreshFindings() { var f = document.getElementById('findings'); if (f) f.parentNode.replaceChild(findings(), f); }
 
   function toc() {
     var years = YEARS.map(function (y, i) { return [i, String(y)]; });
     return h('div', { class: 'toc' }, h('div', { class: 'wrap' },
-      h('nav', { 'aria-label': 'sections' }, SECS.map(function (s) { return h('a', { href: '#sec-' + s[0] }, t(s[1])); })),
+      h('nav', { 'aria-label': t('nav_sections') }, SECS.map(function (s) { return h('a', { href: '#sec-' + s[0] }, t(s[1])); })),
       T > 1 ? ctl(t('year'), sel(years, S.yi, function (v) { S.yi = +v; yearChanged(); }, t('year'))) : null));
   }
-  function yearChanged() { ['ranking', 'map', 'pattern'].forEach(rerender); }
+  function yearChanged() { ['ranking', 'map', 'pattern', 'uncertainty', 'explain'].forEach(rerender); }
 
   /* ------------------------------------------------------------------------------ ranking */
   function groupOf(n) { return S.grp ? D.units.groups[S.grp][n] : null; }
+  function inGroupFilter(n) {
+    if (!S.gf) return true;
+    var v = groupOf(n);
+    if (S.gf === '-') return v == null;
+    var g = D.group_defs.filter(function (x) { return x.col === S.grp; })[0], i = +S.gf.slice(1);
+    return g && g.values[i] ? v === g.values[i].v : false;
+  }
   function secRanking(root) {
     add(root, [h('h2', null, t('rank_h', YEARS[S.yi])), h('p', { class: 'lede' }, t('rank_lede'))]);
     var controls = h('div', { class: 'controls' });
@@ -536,9 +688,11 @@
     if (D.group_defs.length) {
       controls.appendChild(ctl(t('grouping'), sel(D.group_defs.map(function (g) { return [g.col, g[S.lang]]; }), S.grp,
         function (v) { S.grp = v; S.gf = ''; rerender('ranking'); rerender('pattern'); }, t('grouping'))));
+      // options by position ('' = all, '-' = units without a group), so that no group value can collide with them
       var g = D.group_defs.filter(function (x) { return x.col === S.grp; })[0];
-      controls.appendChild(sel([['', t('all_groups')]].concat(g.values.map(function (v) { return [v.v, v[S.lang]]; })), S.gf,
-        function (v) { S.gf = v; fillTable(); }, t('col_group')));
+      var hasNone = D.units.groups[S.grp].some(function (v) { return v == null; });
+      controls.appendChild(sel([['', t('all_groups')]].concat(g.values.map(function (v, i) { return ['g' + i, v[S.lang]]; }), hasNone ? [['-', t('grp_none')]] : []),
+        S.gf, function (v) { S.gf = v; fillTable(); }, t('col_group')));
     }
     var box = h('div', { class: 'tablebox' });
     var grid = h('div', { class: 'grid-rank' }, h('div', null, controls, box), rwPanel());
@@ -556,7 +710,7 @@
       D.pillars.forEach(function (p) { cols.push(['p:' + p, nlabel(p)]); });
       var rows = [];
       for (var n = 0; n < N; n++) {
-        if (S.gf && groupOf(n) !== S.gf) continue;
+        if (S.gf && !inGroupFilter(n)) continue;
         if (S.q) {
           var qq = S.q.toLowerCase();
           if (D.units.zh[n].toLowerCase().indexOf(qq) < 0 && D.units.en[n].toLowerCase().indexOf(qq) < 0 && CODES[n].indexOf(qq) < 0) continue;
@@ -602,7 +756,7 @@
         var fi = (FLAG.imputed[ti + ',' + n] || []).length, ft = (FLAG.treated[ti + ',' + n] || []).length;
         if (fi + ft) nm.appendChild(h('span', { class: 'flagdot', title: t('flags_title', fi, ft) }, '⚑ ' + (fi + ft)));
         tr.appendChild(nm);
-        if (S.grp) tr.appendChild(h('td', { class: 'gtag' }, glabel(S.grp, groupOf(n))));
+        if (S.grp) tr.appendChild(h('td', { class: 'gtag' }, groupOf(n) == null ? '–' : glabel(S.grp, groupOf(n))));
         var bar = h('span', { class: 'bar' + (S.rwOn ? ' rw' : '') }, h('i'));
         bar.firstChild.style.width = (s == null || isNaN(s) || maxScore <= minScore ? 0 : Math.max(0, 100 * (s - Math.min(0, minScore)) / (maxScore - Math.min(0, minScore)))) + '%';
         tr.appendChild(h('td', { class: 'num' }, h('span', { class: 'sc' }, fmt(s)), bar));
@@ -635,15 +789,23 @@
     var lo = U.ranks.q05_rank[S.yi], hi = U.ranks.q95_rank[S.yi];
     return CODES.map(function (_, n) { return lo[n] == null || hi[n] == null ? null : [lo[n], hi[n]]; });
   }
+  function rwMode() { return RW.mode || (RW.exact ? 'exact' : 'approx'); }
+  function pctw(x) { return Math.abs(x - Math.round(x)) < 0.05 ? fmt(x, 0) + '%' : fmt(x, 1) + '%'; }
   function rwPanel() {
-    var P = RW.pillars, method = RW.exact ? RW.method : RW.method;
-    var methodName = RW.method === 'arithmetic' ? t('arith') : RW.method === 'geometric' ? t('geom') : RW.method;
+    var P = RW.pillars, mode = rwMode();
+    var modeText = mode === 'exact' ? t('rw_exact', aggName(RW.method))
+      : mode === 'replace' ? t('rw_replace', aggName(RW.method), wmethod(RW.weights_method))
+      : t('rw_approx', RW.weights_method === 'bod' ? t('rw_approx_bod') : t('rw_approx_agg', aggName(RW.method)));
     var status = h('div', { class: 'status', id: 'rw-status', 'aria-live': 'polite' });
     var vals = [];
-    function update() {
-      var same = S.w.every(function (v, i) { return Number(v) === RW.slider[i]; });
+    function showShares() {
       var tot = npsum(S.w.map(Number));
-      vals.forEach(function (b, i) { b.textContent = tot > 0 ? t('rw_share', fmt(100 * S.w[i] / tot, 0)) : '–'; });
+      vals.forEach(function (b, i) { b.textContent = tot > 0 ? pctw(100 * S.w[i] / tot) : '–'; });
+    }
+    function update(quiet) {
+      var same = S.w.every(function (v, i) { return Number(v) === RW.slider[i]; });
+      var tot = npsum(S.w.map(Number)), was = S.rwOn;
+      showShares();
       if (same || !(tot > 0)) { S.rwOn = false; status.textContent = t('rw_status_pub'); }
       else {
         recompute(); S.rwOn = true;
@@ -653,6 +815,7 @@
       }
       var sec = document.getElementById('sec-ranking');
       if (sec && sec.firstChild._fill) sec.firstChild._fill();
+      if (!quiet) derivedChanged(was !== S.rwOn);
     }
     var sliders = P.map(function (p, i) {
       var v = h('b', null, '');
@@ -661,19 +824,44 @@
       inp.addEventListener('input', function () { S.w[i] = Number(inp.value); update(); });
       return h('div', { class: 'slider' }, h('label', null, h('span', null, nlabel(p)), v), inp);
     });
+    var byYear = null;
+    if (RW.varies_by_year) {
+      byYear = h('details', { class: 'rw-years' }, h('summary', null, t('rw_years_h')),
+        h('table', { class: 'plain' }, h('thead', null, h('tr', null, h('th', null, t('col_year')), P.map(function (p) { return h('th', { class: 'num' }, nlabel(p)); }))),
+          h('tbody', null, YEARS.map(function (y, ti) {
+            return h('tr', null, h('td', null, String(y)), P.map(function (_, i) { return h('td', { class: 'num' }, pct(RW.used[ti][i], 1)); }));
+          }))));
+    }
     var panel = h('aside', { class: 'panel rw', id: 'reweight' },
       h('h3', null, t('rw_h')), h('p', { class: 'sub' }, t('rw_lede')),
-      h('span', { class: 'pill ' + (RW.exact ? 'exact' : 'approx'), id: 'rw-mode' }, RW.exact ? t('rw_exact', methodName) : t('rw_approx', methodName)),
+      h('span', { class: 'pill ' + (mode === 'exact' ? 'exact' : mode === 'replace' ? 'replace' : 'approx'), id: 'rw-mode', 'data-mode': mode }, modeText),
+      RW.varies_by_year ? h('p', { class: 'sub', id: 'rw-years' }, t('rw_years')) : null, byYear,
+      RW.unit_specific ? h('p', { class: 'sub' }, t('rw_unit')) : null,
       sliders,
       h('div', { class: 'btns' },
         h('button', { class: 'btn', id: 'rw-reset', onclick: function () { S.w = RW.slider.slice(); syncSliders(); update(); } }, t('rw_reset')),
         h('button', { class: 'btn', id: 'rw-equal', onclick: function () { S.w = P.map(function () { return 50; }); syncSliders(); update(); } }, t('rw_equal'))),
       status);
     function syncSliders() { panel.querySelectorAll('input[type=range]').forEach(function (el, i) { el.value = S.w[i]; }); }
-    setTimeout(function () { var tot = npsum(S.w.map(Number)); vals.forEach(function (b, i) { b.textContent = t('rw_share', fmt(100 * S.w[i] / tot, 0)); });
-      status.textContent = S.rwOn ? status.textContent : t('rw_status_pub'); if (S.rwOn) update(); }, 0);
-    void method;
+    setTimeout(function () { showShares(); if (S.rwOn) update(true); else status.textContent = t('rw_status_pub'); }, 0);
     return panel;
+  }
+  // views derived from the index scores follow the sliders (map, rank chart; profiles when opened); the others
+  // say that they show the published result. Redrawn shortly after the last slider move.
+  var derivedTimer = null, derivedToggle = false;
+  function derivedChanged(toggled) {
+    derivedToggle = derivedToggle || toggled;
+    if (derivedTimer) clearTimeout(derivedTimer);
+    derivedTimer = setTimeout(function () {
+      derivedTimer = null;
+      rerender('map'); rerender('trend');
+      if (derivedToggle) { ['pattern', 'uncertainty', 'explain'].forEach(rerender); refreshFindings(); }
+      derivedToggle = false;
+    }, 150);
+  }
+  function rwBanner(updated) {
+    if (!S.rwOn) return null;
+    return updated ? h('div', { class: 'rwtag', role: 'note' }, t('rw_tag')) : h('div', { class: 'note rwpub', role: 'note' }, t('rw_pub_note'));
   }
 
   /* ---------------------------------------------------------------------------------- map */
@@ -700,9 +888,10 @@
       MAPS.outlines[col] = M.outlines[col].map(function (g) { return { group: g.group, lines: decodeRings(g.lines, M.quant) }; });
     });
     MAPS.prov = M.province_lines ? decodeRings(M.province_lines, M.quant) : null;
-    MAPS.names = {}; M.features.forEach(function (f) { MAPS.names[f.code] = f.name; });
+    MAPS.names = {}; M.features.forEach(function (f) { MAPS.names[f.code] = [f.name, f.name_en || f.name]; });
     return MAPS.units;
   }
+  function areaName(code) { var n = MAPS.names && MAPS.names[code]; return n ? n[S.lang === 'zh' ? 0 : 1] : code; }
   // side of the square ECharts fits the map into: as wide as the box allows without overflowing its height
   // (China is about 1.3 times wider than tall on this projection)
   function mapSize(el, f) { var w = el ? el.clientWidth : 0, hh = el ? el.clientHeight : 0; return w && hh ? Math.round(f * Math.min(w, 1.3 * hh)) : '95%'; }
@@ -755,7 +944,7 @@
       if (!(mx > mn)) { mn = mn === Infinity ? 0 : mn; mx = mn + 1; }
       return mapOption(vals, { el: box, min: mn, max: mx, outline: S.outline, tip: function (code) {
         var n = IDX[code];
-        if (n === undefined) return [MAPS.names[code] || code, t('no_data')];
+        if (n === undefined) return [areaName(code), t('no_data')];
         var r = S.mapNode === D.root ? curRank(ti, n) : D.ranks[S.mapNode][ti][n];
         var v = vals[code];
         return [uname(n), nlabel(S.mapNode) + ': ' + fmt(v), t('rank_of', r == null ? '–' : r) + ' / ' + N];
@@ -763,8 +952,11 @@
     });
     el.setAttribute('aria-label', t('map_h') + ' ' + nlabel(S.mapNode) + ' ' + YEARS[ti]);
     el._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
-    root.appendChild(h('figure', { class: 'fig' }, el, h('figcaption', null,
-      nlabel(S.mapNode) + ', ' + YEARS[ti] + '. ' + t('map_cov', D.map.coverage[0], D.map.coverage[1]) + '. ' + t('map_src'))));
+    var rwd = S.rwOn && S.mapNode === D.root;
+    if (rwd) root.appendChild(rwBanner(true));
+    root.appendChild(h('figure', { class: 'fig' }, el, h('figcaption', { id: 'map-caption' },
+      nlabel(S.mapNode) + comma() + (S.lang === 'zh' ? YEARS[ti] + '年' : YEARS[ti]) + (rwd ? comma() + t('rw_tag') : '') + stop() +
+      t('map_cov', D.map.coverage[0], D.map.coverage[1]) + stop() + t('map_src'))));
   }
 
   /* ------------------------------------------------------------------------------- trends */
@@ -774,8 +966,9 @@
     var opts = CODES.map(function (c, i) { return [c, uname(i)]; }).sort(function (a, b) { return a[1].localeCompare(b[1], S.lang === 'zh' ? 'zh-CN' : 'en'); });
     root.appendChild(h('div', { class: 'controls' }, ctl(t('highlight'), sel([['', t('none')]].concat(opts), S.hl, function (v) { S.hl = v; rerender('trend'); }, t('highlight')))));
     var BIG = N > 40;
+    if (S.rwOn) root.appendChild(rwBanner(true));
     var el = chart('tall', function () {
-      var R = D.ranks[D.root], last = R[T - 1];
+      var R = S.rwOn ? S.rwRanks : D.ranks[D.root], last = R[T - 1];
       var byRank = CODES.map(function (_, i) { return i; }).filter(function (i) { return last[i] != null; })
         .sort(function (a, b) { return last[a] - last[b]; });
       var top = byRank.slice(0, 10), shown = BIG ? byRank.slice(0, 15) : CODES.map(function (_, i) { return i; });
@@ -812,7 +1005,7 @@
   /* ------------------------------------------------------------------------------ pattern */
   function rows(f, pred) { var out = [], k = Object.keys(f), n = f[k[0]].length; for (var i = 0; i < n; i++) { var r = {}; k.forEach(function (c) { r[c] = f[c][i]; }); if (!pred || pred(r)) out.push(r); } return out; }
   function secPattern(root) {
-    add(root, [h('h2', null, t('pat_h')), h('p', { class: 'lede' }, t('pat_lede'))]);
+    add(root, [h('h2', null, t('pat_h')), h('p', { class: 'lede' }, t('pat_lede')), rwBanner(false)]);
     var PT = D.pattern;
     if (!PT) { root.appendChild(absent(t('pat_absent'))); return; }
     (PT.errors || []).forEach(function (e) { root.appendChild(h('div', { class: 'warn' }, t('err_read', e))); });
@@ -822,7 +1015,7 @@
     var nodesAvail = Object.keys(PT.groups[g]);
     var node = PT.groups[g][S.patNode] ? S.patNode : (PT.groups[g][D.root] ? D.root : nodesAvail[0]);
     root.appendChild(h('div', { class: 'controls' },
-      ctl(t('grouping'), sel(grps.map(function (x) { return [x, gcolname(x)]; }), g, function (v) { S.grp = v; rerender('pattern'); rerender('ranking'); }, t('grouping'))),
+      ctl(t('grouping'), sel(grps.map(function (x) { return [x, gcolname(x)]; }), g, function (v) { S.grp = v; S.gf = ''; rerender('pattern'); rerender('ranking'); }, t('grouping'))),
       ctl(t('node'), sel(nodesAvail.map(function (c) { return [c, nlabel(c)]; }), node, function (v) { S.patNode = v; rerender('pattern'); }, t('node')))));
     var P = PT.groups[g][node], NL = PT.nodes[node] || {};
     var grid = h('div', { class: 'grid2' });
@@ -840,7 +1033,8 @@
     if (NL.lisa && NL.moran) {
       var mo = rows(NL.moran, function (r) { return r.year === yr; })[0] || {};
       grid.appendChild(fig(t('moran_h'), t('moran_sub', yr, fmt(mo.I, 3), fmt(mo.p_sim != null ? mo.p_sim : mo.p_norm, 3)),
-        NL.scatter && (NL.scatter.z || NL.scatter.from_lisa) ? chart('', function () { return moranOption(NL, ti, mo.I); }) : absent(t('absent_generic', t('moran_h')))));
+        NL.scatter && (NL.scatter.z || NL.scatter.from_lisa) ? [legendRow([['HH', t('HH')], ['LL', t('LL')], ['HL', t('HL')], ['LH', t('LH')], ['ns', t('ns')]]),
+          chart('', function () { return moranOption(NL, ti, mo.I); })] : absent(t('absent_generic', t('moran_h')))));
       var lisaEl = D.map && !D.map.error ? chart('', function (box) { ensureMap(); return lisaOption(NL.lisa, yr, box); }) : absent(D.map ? t('map_err', D.map.error) : t('map_none'));
       if (lisaEl._make) lisaEl._click = function (p) { if (p.seriesType === 'map' && IDX[p.name] !== undefined) location.hash = '#unit=' + encodeURIComponent(p.name); };
       grid.appendChild(fig(t('lisa_h'), t('lisa_sub', yr), lisaEl));
@@ -854,7 +1048,8 @@
     // markov
     var mk = P.results && (P.results.markov || null);
     var shor = mk ? mk.shorrocks_mobility : (PT.groups[g][node].results || {}).markov;
-    grid.appendChild(fig(t('markov_h'), NL.markov_transitions ? t('markov_sub', fmt(mk ? mk.shorrocks_mobility : null, 3)) : '',
+    var kcls = mk && mk.k ? mk.k : (NL.markov_transitions ? 1 + Math.max.apply(null, NL.markov_transitions.to_class.concat(NL.markov_transitions.from_class)) : 0);
+    grid.appendChild(fig(t('markov_h'), NL.markov_transitions ? (kcls === 4 ? t('markov_sub4', fmt(mk ? mk.shorrocks_mobility : null, 3)) : t('markov_sub', fmt(mk ? mk.shorrocks_mobility : null, 3), kcls)) : '',
       NL.markov_transitions ? chart('', function () { return markovOption(NL.markov_transitions, NL.markov_classes); }) : absent(T > 1 ? t('absent_generic', t('markov_h')) : t('markov_one'))));
     void shor;
     // gap trends + convergence text
@@ -875,8 +1070,40 @@
         }))));
     }
     grid.appendChild(fig(P.gap_trends ? t('gaps_h') : t('gaps_h1', YEARS[S.yi]), '', txt.childNodes.length ? txt : absent(t('absent_generic', t('gaps_h')))));
+    if (P.dagum_groups) root.appendChild(dagumTables(P, g));
     var notes = (P.notes || []);
-    if (notes.length) root.appendChild(h('div', { class: 'note' }, h('b', null, t('notes_h') + ': '), notes.join(' · ')));
+    if (notes.length) root.appendChild(h('div', { class: 'note pat-notes' }, h('b', null, t('notes_pat')), origEn(notes, true)));
+  }
+  // the Dagum decomposition as Chinese regional studies tabulate it: by year, the overall Gini, the within-group
+  // Gini of every group, the between-group Gini of every pair and the contribution shares of the three parts
+  function dagumTables(P, g) {
+    var dgs = rows(P.dagum_groups), dps = P.dagum_pairs ? rows(P.dagum_pairs) : [], dc = P.dagum_components ? rows(P.dagum_components) : [];
+    var def = D.group_defs.filter(function (x) { return x.col === g; })[0];
+    var groups = []; dgs.forEach(function (r) { if (groups.indexOf(r.group) < 0) groups.push(r.group); });
+    if (def) groups.sort(function (a, b) { return def.values.findIndex(function (v) { return v.v === a; }) - def.values.findIndex(function (v) { return v.v === b; }); });
+    // a pair is the same whichever group the file lists first (the order can change between years)
+    function pkey(a, b) { return groups.indexOf(a) <= groups.indexOf(b) ? a + '\u0000' + b : b + '\u0000' + a; }
+    var pairs = []; dps.forEach(function (r) { var k = pkey(r.group_j, r.group_h); if (pairs.indexOf(k) < 0) pairs.push(k); });
+    pairs.sort(function (a, b) { var x = a.split('\u0000'), y = b.split('\u0000'); return groups.indexOf(x[0]) - groups.indexOf(y[0]) || groups.indexOf(x[1]) - groups.indexOf(y[1]); });
+    var years = YEARS.filter(function (y) { return dgs.some(function (r) { return r.year === y; }); });
+    function comp(y, c, key) { var r = dc.filter(function (x) { return x.year === y && x.component === c; })[0]; return r ? r[key] : null; }
+    var head1 = [h('th', { rowspan: 2 }, t('col_year')), h('th', { rowspan: 2, class: 'num' }, t('dg_total'))];
+    head1.push(h('th', { colspan: groups.length, class: 'grp' }, t('dg_within') + ' G_jj'));
+    if (pairs.length) head1.push(h('th', { colspan: pairs.length, class: 'grp' }, t('dg_between') + ' G_jh'));
+    head1.push(h('th', { colspan: 3, class: 'grp' }, t('dg_contrib')));
+    var head2 = groups.map(function (x) { return h('th', { class: 'num' }, glabel(g, x)); })
+      .concat(pairs.map(function (k) { var p = k.split('\u0000'); return h('th', { class: 'num' }, glabel(g, p[0]) + '–' + glabel(g, p[1])); }))
+      .concat(['Gw', 'Gnb', 'Gt'].map(function (c) { return h('th', { class: 'num' }, t(c)); }));
+    var body = years.map(function (y) {
+      var tds = [h('td', null, String(y)), h('td', { class: 'num' }, fmt(comp(y, 'G', 'value'), 3))];
+      groups.forEach(function (x) { var r = dgs.filter(function (q) { return q.year === y && q.group === x; })[0]; tds.push(h('td', { class: 'num' }, r ? fmt(r.G_jj, 3) : '–')); });
+      pairs.forEach(function (k) { var r = dps.filter(function (q) { return q.year === y && pkey(q.group_j, q.group_h) === k; })[0]; tds.push(h('td', { class: 'num' }, r ? fmt(r.G_jh, 3) : '–')); });
+      ['Gw', 'Gnb', 'Gt'].forEach(function (c) { var v = comp(y, c, 'value'), G = comp(y, 'G', 'value'); tds.push(h('td', { class: 'num' }, v == null || !G ? '–' : pct(v / G, 1))); });
+      return h('tr', null, tds);
+    });
+    return h('figure', { class: 'fig', id: 'dagum-table' }, h('h3', null, t('dg_h')), h('p', { class: 'sub' }, t('dg_sub')),
+      h('div', { class: 'scroll' }, h('table', { class: 'plain dagum' }, h('thead', null, h('tr', null, head1), h('tr', null, head2)), h('tbody', null, body))),
+      P.dagum_pairs_omitted ? h('p', { class: 'sub' }, t('dg_pairs_omitted')) : null);
   }
   function fig(title, sub, body) { return h('figure', { class: 'fig' }, h('h3', null, title), sub ? h('p', { class: 'sub' }, sub) : null, body); }
   function gradOption(gs, col) {
@@ -901,7 +1128,7 @@
       }) };
   }
   function ineqOption(q) {
-    var ms = ['gini', 'theil_t', 'theil_l'], names = { gini: 'Gini', theil_t: 'Theil T', theil_l: 'Theil L' };
+    var ms = ['gini', 'theil_t', 'theil_l'], names = { gini: t('m_gini'), theil_t: t('m_theil_t'), theil_l: t('m_theil_l') };
     var rs = rows(q, function (r) { return r.weighted === false || r.weighted === 'False'; });
     var cat = T < 2;
     return { grid: baseGrid({ top: 40 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + fmt(p.value, 3); }))); } }),
@@ -964,7 +1191,10 @@
     for (var n = 0; n < N; n++) {
       var z = sc.from_lisa ? (lz[CODES[n]] || [])[0] : sc.z[ti][n], l = sc.from_lisa ? (lz[CODES[n]] || [])[1] : sc.lag[ti][n];
       if (z == null || l == null) continue;
-      pts.push({ value: [z, l], name: CODES[n], itemStyle: { color: LISA[cl[CODES[n]] || 'ns'], borderColor: '#fff', borderWidth: 0.5 } });
+      var c0 = cl[CODES[n]] || 'ns', sig = c0 !== 'ns';
+      // significant clusters in their colour; the others as hollow grey rings (visible, but clearly not significant)
+      pts.push({ value: [z, l], name: CODES[n], itemStyle: sig ? { color: LISA[c0], borderColor: '#fff', borderWidth: 0.5 }
+        : { color: 'rgba(255,255,255,0.6)', borderColor: '#8d877c', borderWidth: 1.2 } });
     }
     var ext = 0; pts.forEach(function (p) { ext = Math.max(ext, Math.abs(p.value[0]), Math.abs(p.value[1])); }); ext = Math.ceil(ext * 1.05) || 1;
     return { grid: baseGrid(), tooltip: tooltip(function (p) { if (p.seriesType !== 'scatter') return ''; var n = IDX[p.name]; return tip([uname(n), 'z = ' + fmt(p.value[0], 2), 'Wz = ' + fmt(p.value[1], 2), t(cl[p.name] || 'ns')]); }),
@@ -980,7 +1210,7 @@
     var order = ['HH', 'LL', 'HL', 'LH', 'ns'];
     var data = {}; Object.keys(vals).forEach(function (c) { data[c] = order.indexOf(vals[c]); });
     return mapOption(data, { el: box, outline: S.outline, pieces: order.map(function (k, i) { return { value: i, label: t(k), color: LISA[k] }; }),
-      tip: function (code) { var n = IDX[code]; if (n === undefined) return [MAPS.names[code] || code, t('no_data')]; return [uname(n), t(vals[code] || 'ns')]; } });
+      tip: function (code) { var n = IDX[code]; if (n === undefined) return [areaName(code), t('no_data')]; return [uname(n), t(vals[code] || 'ns')]; } });
   }
   function markovOption(tr, classes) {
     var rs = rows(tr), k = 0; rs.forEach(function (r) { k = Math.max(k, r.from_class + 1, r.to_class + 1); });
@@ -1017,34 +1247,102 @@
     if (cap.raw) box.appendChild(capFiles(name, cap.raw));
     return box;
   }
+  var AUDIT_ZH = {
+    availability: '指标“{0}”在部分年份的数据覆盖率低于阈值，其插补值会影响结果。',
+    outliers: '指标“{0}”在处理后仍高度偏斜：少数单元主导了它的标准化尺度。',
+    treated: '以下指标存在异常值，经处理后已符合规则：{0}。',
+    redundant: '“{0}”与“{1}”高度相关，可能重复计量同一方面。',
+    conflict: '“{0}”与“{1}”负相关，在同一维度中相互抵消。',
+    low_alpha: '“{0}”的内部一致性低（Cronbach α 低于阈值）：其子项并非衡量同一事物。',
+    multidimensional: '“{0}”有不止一个特征值大于 1 的主成分：它不是单维的。',
+    weight_mismatch_uncertain: '以下节点的有效重要性与名义权重之比超出 [0.5, 2]，但其自助法区间仍触及该范围，因此未标记为问题：{0}。',
+    weight_mismatch: '“{0}”的有效重要性与名义权重明显不符（比率超出 [0.5, 2]）。'
+  };
+  var AUDIT_CNT = { availability: ['数据可得性低的指标', 'low-availability indicator(s)'], outliers: ['处理后仍高度偏斜的指标', 'highly skewed indicator(s)'],
+    redundant: ['冗余指标对', 'redundant pair(s)'], conflict: ['冲突指标对', 'conflicting pair(s)'], low_alpha: ['内部一致性低的维度', 'group(s) with low Cronbach’s alpha'],
+    weight_mismatch: ['权重与重要性不符', 'weight mismatch(es)'] };
+  function whereLabel(w) { return String(w == null ? '' : w).split(/\s*[|,]\s*/).filter(Boolean).map(nlabel); }
+  function auditMessage(p) {
+    if (S.lang === 'en') return p.message || '';
+    var tpl = AUDIT_ZH[p.kind], parts = whereLabel(p.where);
+    if (!tpl) return null;
+    if (tpl.indexOf('{1}') >= 0) return tpl.replace('{0}', parts[0] || '').replace('{1}', parts[1] || '');
+    return tpl.replace('{0}', parts.length > 1 || p.kind === 'treated' || p.kind === 'weight_mismatch_uncertain' ? parts.join('、') : (parts[0] || ''));
+  }
+  function auditHeadline(V) {
+    if (S.lang === 'en' && V.headline) return V.headline;
+    var c = V.counts || {}, parts = [];
+    Object.keys(AUDIT_CNT).forEach(function (k) { if (c[k]) parts.push(S.lang === 'zh' ? AUDIT_CNT[k][0] + ' ' + c[k] + ' 项' : c[k] + ' ' + AUDIT_CNT[k][1]); });
+    var out = t('audit_head', D.indicators.length, V.year || YEARS[T - 1]) + colon() + (parts.length ? parts.join(S.lang === 'zh' ? '，' : ', ') : t('audit_none'));
+    if (V.leave_one_out && V.leave_one_out.node) {
+      var lo = rows(V.leave_one_out, function (r) { return r.level == null || r.level > 1; }).sort(function (a, b) { return b.mean_abs_shift - a.mean_abs_shift; })[0];
+      if (lo) out += (S.lang === 'zh' ? '；' : '; ') + t('audit_loo_top', nlabel(lo.node), fmt(lo.mean_abs_shift, 2));
+    }
+    return out + (S.lang === 'zh' ? '。' : '.');
+  }
+  function uncHeadline(U, ti) {
+    var sm = U.summary || {}, R = U.ranks, w = [];
+    if (R.q05_rank && R.q95_rank) for (var n = 0; n < N; n++) { var a = R.q05_rank[ti][n], b = R.q95_rank[ti][n]; if (a != null && b != null) w.push(b - a); }
+    var med = median(w);
+    var out = t('unc_head', sm.n_draws == null ? '–' : sm.n_draws, sm.choices ? sm.choices.length : '–', sm.n_failed == null ? 0 : sm.n_failed, YEARS[ti], med == null ? '–' : rk1(med));
+    var sv = U.sensitivity;
+    if (sv && sv.factor && sv.factor.length) {
+      var best = 0; for (var i = 1; i < sv.factor.length; i++) if ((sv.ST[i] || 0) > (sv.ST[best] || 0)) best = i;
+      var parts = t('unc_head_most', '\u0000', fmt(sv.ST[best], 2)).split('\u0000');
+      return [out + parts[0], h('span', { class: 'data' }, String(sv.factor[best])), parts[1] + (S.lang === 'zh' ? '。' : '.')];
+    }
+    return out + (S.lang === 'zh' ? '。' : '.');
+  }
+  function median(a) { a = a.filter(function (v) { return v != null && !isNaN(v); }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }
+  function legendRow(items) {
+    return h('div', { class: 'lgd' }, items.map(function (it) { return h('span', null, h('i', { class: 'sw-' + it[0] }), it[1]); }));
+  }
   function secUncertainty(root) {
-    add(root, [h('h2', null, t('unc_h')), h('p', { class: 'lede' }, t('unc_lede'))]);
+    add(root, [h('h2', null, t('unc_h')), h('p', { class: 'lede' }, t('unc_lede')), rwBanner(false)]);
     var C = D.uncertainty, U = uncView();
     if (!C) root.appendChild(absent(t('unc_absent')));
     else if (!U) root.appendChild(rawCap('uncertainty', C));
     else {
-      var sm = U.summary || {};
+      var sm = U.summary || {}, ti = S.yi;
       if (U.stale) root.appendChild(h('div', { class: 'warn' }, t('unc_stale')));
-      if (sm.headline) root.appendChild(h('p', { class: 'note' }, sm.headline + ' (' + t('unc_draws', sm.n_draws, sm.n_failed) + ')'));
-      var ti = S.yi, g = h('div', { class: 'grid2' });
+      root.appendChild(h('p', { class: 'note', id: 'unc-headline' }, uncHeadline(U, ti)));
+      var conv = sm.convergence && /^NOT converged/i.test(String(sm.convergence));
+      if (conv) root.appendChild(h('div', { class: 'warn' }, t('unc_notconv')));
+      if (S.lang === 'zh') root.appendChild(origEn([sm.headline, sm.convergence]));
+      var g = h('div', { class: 'grid2' });
       root.appendChild(g);
       var order = CODES.map(function (_, i) { return i; }).filter(function (i) { return U.ranks.median_rank[ti][i] != null; })
         .sort(function (a, b) { return (U.ranks.nominal_rank[ti][a] || 1e9) - (U.ranks.nominal_rank[ti][b] || 1e9) || a - b; });
       var cap = 40, shown = order.slice(0, cap);
       var wh = chart('', function () { return whiskerOption(U, ti, shown); });
+      wh.setAttribute('id', 'unc-whiskers');
       wh.style.height = Math.max(300, 22 * shown.length + 70) + 'px';
-      var wfig = fig(t('unc_whisk_h'), t('unc_whisk_sub', YEARS[ti]) + (order.length > cap ? ' ' + t('unc_top', cap) : ''), wh);
+      var wfig = fig(t('unc_whisk_h'), t('unc_whisk_sub', YEARS[ti]) + (order.length > cap ? ' ' + t('unc_top', cap) : ''),
+        [legendRow([['range', t('lg_range')], ['median', t('lg_median')], ['pub', t('lg_pub')]]), wh]);
       wfig.classList.add('span2');
       g.appendChild(wfig);
-      var pairs = (U.pairs || []).filter(function (p) { return p[0] === YEARS[ti]; });
-      g.appendChild(fig(t('unc_pairs_h'), t('unc_pairs_sub', YEARS[ti]), pairs.length ? chart('tall', function () { return pairsOption(pairs); }) : absent(t('absent_generic', t('unc_pairs_h')))));
-      var ov = U.overtakes || [], y0 = ov.length ? ov[0][0] : null, y1 = ov.length ? ov[0][1] : null;
-      var likely = [];
-      ov.forEach(function (o) { if (o[0] === y0 && o[1] === y1) { if (o[4] >= 0.5) likely.push([o[2], o[3], o[4]]); if (o[5] >= 0.5) likely.push([o[3], o[2], o[5]]); } });
-      likely.sort(function (a, b) { return b[2] - a[2]; });
-      g.appendChild(fig(t('unc_over_h'), ov.length ? t('unc_over_sub', y0, y1) : '', !ov.length ? absent(t('absent_generic', t('unc_over_h'))) :
-        likely.length ? h('ul', { class: 'sw', id: 'overtakes' }, likely.slice(0, 15).map(function (x) { return h('li', null, h('b', null, t('unc_over_row', uname(x[0]), uname(x[1]))), h('span', null, 'P = ' + fmt(x[2], 2))); }))
-          : h('p', null, t('unc_over_none'))));
+      var yr = YEARS[ti];
+      var pairs = (U.pairs || []).filter(function (p) { return p[0] === yr; });
+      var nIds = {}; pairs.forEach(function (p) { nIds[p[1]] = 1; nIds[p[2]] = 1; });
+      var nShown = Object.keys(nIds).length, nAll = (U.pairs_n || {})[String(yr)];
+      g.appendChild(fig(t('unc_pairs_h'), t('unc_pairs_sub', yr, nShown), pairs.length ? [chart('tall', function (box) { return pairsOption(pairs, ti, box); }),
+        nAll && nAll > pairs.length ? h('p', { class: 'sub' }, t('unc_pairs_cap', fmt(nAll, 0), nShown, pairs.length)) : null] : absent(t('absent_generic', t('unc_pairs_h')))));
+      var close = (U.close_calls || []).filter(function (p) { return p[0] === yr; });
+      var side = h('div', null);
+      if (close.length) add(side, [h('h3', null, t('unc_close_h')), h('p', { class: 'sub' }, t('unc_close_sub', yr)),
+        h('ul', { class: 'plainlist', id: 'close-calls' }, close.map(function (p) { return h('li', null, t('unc_close_row', uname(p[1]), uname(p[2]), pct(p[3]), pct(p[4]))); }))]);
+      // overtakes: the previous year to the selected one when available, else the first to the last year
+      var ov = U.overtakes || [], yPrev = ti > 0 ? YEARS[ti - 1] : null;
+      var spans = Object.keys(U.overtakes_n || {});
+      var pairY = spans.indexOf(yPrev + '-' + yr) >= 0 ? [yPrev, yr] : spans.indexOf(YEARS[0] + '-' + YEARS[T - 1]) >= 0 ? [YEARS[0], YEARS[T - 1]]
+        : spans.length ? spans[0].split('-').map(Number) : null;
+      var likely = pairY ? ov.filter(function (o) { return o[0] === pairY[0] && o[1] === pairY[1]; }) : [];
+      var nLikely = pairY ? (U.overtakes_n || {})[pairY[0] + '-' + pairY[1]] : 0;
+      add(side, [h('h3', null, t('unc_over_h')), pairY ? h('p', { class: 'sub' }, likely.length ? t('unc_over_sub', pairY[0], pairY[1], nLikely == null ? likely.length : nLikely, likely.length) : t('unc_over_sub0', pairY[0], pairY[1])) : null,
+        !U.overtakes ? absent(t('absent_generic', t('unc_over_h'))) :
+          likely.length ? h('ul', { class: 'sw', id: 'overtakes' }, likely.map(function (x) { return h('li', null, h('b', null, t('unc_over_row', uname(x[2]), uname(x[3]))), h('span', null, 'P = ' + fmt(x[4], 2))); }))
+            : h('p', null, t('unc_over_none'))]);
+      g.appendChild(h('div', { class: 'fig' }, side));
       if (U.sensitivity && U.sensitivity.factor && U.sensitivity.factor.length) g.appendChild(fig(t('unc_sens_h'), t('unc_sens_sub'), chart('short', function () { return sensOption(U.sensitivity); })));
     }
     root.appendChild(h('h2', { class: 'h2b' }, t('audit_h')));
@@ -1053,14 +1351,16 @@
     if (!A.view) { root.appendChild(rawCap('audit', A)); return; }
     var V = A.view;
     if (V.stale) root.appendChild(h('div', { class: 'warn' }, t('audit_stale')));
-    if (V.headline) root.appendChild(h('p', { class: 'note' }, V.headline));
+    root.appendChild(h('p', { class: 'note', id: 'audit-headline' }, auditHeadline(V)));
+    if (S.lang === 'zh' && V.headline) root.appendChild(origEn([V.headline]));
     var probs = V.problems || [];
     if (!probs.length) root.appendChild(h('p', null, t('audit_none')));
     else root.appendChild(h('ul', { class: 'problems', id: 'audit-problems' }, probs.map(function (p) {
+      var msg = auditMessage(p);
       return h('li', { class: 'sev-' + (p.severity || 'info') }, h('span', { class: 'pill sev' }, t('sev_' + (p.severity || 'info'))),
-        h('span', { class: 'pill' }, auditKind(p.kind)), p.where ? h('span', { class: 'code' }, p.where) : null, h('div', null, p.message || ''));
+        h('span', { class: 'pill' }, auditKind(p.kind)), p.where ? h('span', { class: 'code' }, p.where) : null,
+        msg != null ? h('div', null, msg) : null, S.lang === 'zh' ? origEn([p.message]) : null);
     })));
-    if (S.lang === 'zh' && probs.length) root.appendChild(h('p', { class: 'sub' }, t('audit_msg_lang')));
     var g2 = h('div', { class: 'grid2' });
     root.appendChild(g2);
     if (V.leave_one_out) g2.appendChild(fig(t('audit_loo_h'), t('audit_loo_sub'), chart('', function () { return looOption(V.leave_one_out); })));
@@ -1070,29 +1370,33 @@
     var R = U.ranks, names = shown.map(uname);
     var data = shown.map(function (n, i) { return [i, R.q05_rank[ti][n], R.q95_rank[ti][n], R.median_rank[ti][n], R.nominal_rank[ti][n]]; });
     return { grid: baseGrid({ left: 10, top: 10 }),
-      tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('col_rank') + ' ' + d[4], '5–95%: ' + d[1] + '–' + d[2], t('median') + ': ' + fmt(d[3], 1)]); }),
+      tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('lg_pub') + ': ' + rk1(d[4]), '5–95%: ' + rk1(d[1]) + '–' + rk1(d[2]), t('lg_median') + ': ' + rk1(d[3])]); }),
       xAxis: axis({ type: 'value', min: 1, max: N, name: t('col_rank'), nameLocation: 'middle', nameGap: 24 }),
       yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { color: '#1c1d21', fontSize: 12 } }),
-      series: [{ type: 'custom', data: data, encode: { x: [1, 2, 3], y: 0 }, renderItem: function (params, api) {
+      series: [{ type: 'custom', data: data, encode: { x: [1, 2, 3, 4], y: 0 }, renderItem: function (params, api) {
         var y = api.coord([api.value(1), api.value(0)])[1], a = api.coord([api.value(1), api.value(0)])[0], b = api.coord([api.value(2), api.value(0)])[0];
         var m = api.coord([api.value(3), api.value(0)]), nom = api.coord([api.value(4), api.value(0)]);
         return { type: 'group', children: [
           { type: 'line', shape: { x1: a, y1: y, x2: Math.max(b, a + 1), y2: y }, style: { stroke: '#93badd', lineWidth: 6, lineCap: 'round' } },
-          { type: 'circle', shape: { cx: m[0], cy: y, r: 4 }, style: { fill: '#1f5c99' } },
-          { type: 'path', shape: { pathData: 'M0,-5L5,0L0,5L-5,0Z', x: nom[0] - 5, y: y - 5, width: 10, height: 10, layout: 'center' }, style: { fill: '#b4441b' } }] };
+          { type: 'path', shape: { pathData: 'M0,-4L4,0L0,4L-4,0Z', x: nom[0] - 4, y: y - 4, width: 8, height: 8, layout: 'center' }, style: { fill: '#b4441b' } },
+          { type: 'circle', shape: { cx: m[0], cy: y, r: 6 }, style: { fill: 'none', stroke: '#0b3463', lineWidth: 2 } }] };
       } }] };
   }
-  function pairsOption(pairs) {
+  function pairsOption(pairs, ti, box) {
+    // rows and columns: the units ordered by published rank; cell (row a, column b) = P(a ranks above b); the two
+    // probabilities of a pair add up to less than 1 when the units tie in some draws
     var ids = []; pairs.forEach(function (p) { if (ids.indexOf(p[1]) < 0) ids.push(p[1]); if (ids.indexOf(p[2]) < 0) ids.push(p[2]); });
-    ids.sort(function (a, b) { return (curRank(S.yi, a) || 1e9) - (curRank(S.yi, b) || 1e9); });
+    var pub = D.ranks[D.root][ti];
+    ids.sort(function (a, b) { return (pub[a] || 1e9) - (pub[b] || 1e9) || a - b; });
     var data = [];
-    pairs.forEach(function (p) { var i = ids.indexOf(p[1]), j = ids.indexOf(p[2]); data.push([j, i, p[3]]); data.push([i, j, p[3] == null ? null : 1 - p[3]]); });
+    pairs.forEach(function (p) { var i = ids.indexOf(p[1]), j = ids.indexOf(p[2]); data.push([j, i, p[3]]); data.push([i, j, p[4]]); });
     var names = ids.map(uname);
-    return { grid: baseGrid({ left: 10, bottom: 70 }), tooltip: tooltip(function (p) { return tip([names[p.value[1]] + ' > ' + names[p.value[0]], 'P = ' + fmt(p.value[2], 2)]); }),
-      xAxis: axis({ type: 'category', data: names, axisLabel: { rotate: 45, interval: 0, color: '#55575d' } }), yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { interval: 0, color: '#55575d' } }),
+    return { grid: baseGrid({ left: 10, bottom: 10 }), tooltip: tooltip(function (p) { return tip([names[p.value[1]] + ' > ' + names[p.value[0]], 'P = ' + fmt(p.value[2], 2)]); }),
+      xAxis: axis({ type: 'category', data: names, position: 'top', axisLabel: { rotate: 45, interval: 0, color: '#55575d', width: 110, overflow: 'truncate' } }),
+      yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { interval: 0, color: '#55575d', width: 120, overflow: 'truncate' } }),
       visualMap: { show: false, min: 0, max: 1, inRange: { color: ['#f7f4ee', '#93badd', '#1f5c99', '#0b3463'] } },
       series: [{ type: 'heatmap', data: data.map(function (d) { return { value: d, label: { color: d[2] > 0.55 ? '#fff' : '#1c1d21' } }; }),
-        label: { show: ids.length <= 12, formatter: function (p) { return p.value[2] == null ? '' : fmt(p.value[2], 2); }, fontSize: 11 }, itemStyle: { borderColor: '#faf8f4', borderWidth: 1 } }] };
+        label: { show: ids.length <= 12 && (!box || box.clientWidth > 420), formatter: function (p) { return p.value[2] == null ? '' : fmt(p.value[2], 2); }, fontSize: 11 }, itemStyle: { borderColor: '#faf8f4', borderWidth: 1 } }] };
   }
   function sensOption(sv) {
     var rs = rows(sv);
@@ -1113,7 +1417,9 @@
     var rs = rows(im, function (r) { return r.importance_share != null; });
     var mx = 0; rs.forEach(function (r) { mx = Math.max(mx, r.importance_share, r.nominal_weight); });
     mx = Math.min(1, Math.ceil(mx * 10 + 0.5) / 10);
-    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([nlabel(r.node), t('nom_share') + ': ' + pct(r.nominal_weight), t('imp_share') + ': ' + pct(r.importance_share), r.flag || '']); }),
+    var FL = { 'under-represented': ['代表性不足', 'under-represented'], 'over-represented': ['代表性过高', 'over-represented'] };
+    function flagName(f) { return !f ? '' : FL[f] ? FL[f][LANG_I[S.lang]] : String(f); }
+    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([nlabel(r.node), t('nom_share') + ': ' + pct(r.nominal_weight), t('imp_share') + ': ' + pct(r.importance_share), flagName(r.flag)]); }),
       xAxis: axis({ type: 'value', min: 0, max: mx, name: t('nom_share'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
       yAxis: axis({ type: 'value', min: 0, max: mx, name: t('imp_share'), axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
       series: [{ type: 'scatter', symbolSize: 11, data: rs.map(function (r) { return { value: [r.nominal_weight, r.importance_share], itemStyle: { color: r.flag ? '#b4441b' : '#1f5c99', opacity: 0.85 } }; }),
@@ -1122,7 +1428,7 @@
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#9a948a', type: 'dashed' }, label: { show: false }, data: [[{ coord: [0, 0] }, { coord: [mx, mx] }]] } }] };
   }
   function secExplain(root) {
-    add(root, [h('h2', null, t('exp_h'))]);
+    add(root, [h('h2', null, t('exp_h')), rwBanner(false)]);
     var X = D.explain || {}, A = X.attribution;
     if (T < 2) { root.appendChild(absent(t('exp_one'))); return; }
     if (X.error) root.appendChild(h('div', { class: 'warn' }, t('err_read', X.error)));
@@ -1134,18 +1440,20 @@
         var P = A.pillars[String(ti)];
         var d = CODES.map(function (_, n) { var a = D.scores[D.root][0][n], b = D.scores[D.root][ti][n]; return [n, a == null || b == null ? null : b - a]; })
           .filter(function (x) { return x[1] != null; }).sort(function (a, b) { return b[1] - a[1]; });
-        var pick = d.length > 16 ? d.slice(0, 8).concat(d.slice(-8)) : d;
+        var big = d.length > 16, pick = big ? d.slice(0, 8).concat(d.slice(-8)) : d;
         var el = chart('', function () {
-          return { grid: baseGrid({ left: 10, top: 34 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
+          var names = pick.map(function (x) { return uname(x[0]); });
+          return { grid: baseGrid({ left: 10, top: 34, right: 30 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
             tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var n = pick[ps[0].dataIndex][0];
               return tip([uname(n) + ': ' + (pick[ps[0].dataIndex][1] >= 0 ? '+' : '') + fmt(pick[ps[0].dataIndex][1], 2)].concat(ps.map(function (p) { return p.seriesName + ': ' + (p.value >= 0 ? '+' : '') + fmt(p.value, 2); }))); } }),
-            yAxis: axis({ type: 'category', inverse: true, data: pick.map(function (x) { return uname(x[0]); }), axisLabel: { color: '#1c1d21' } }), xAxis: axis({ type: 'value' }),
+            yAxis: axis({ type: 'category', inverse: true, data: names, axisLabel: { color: '#1c1d21', width: 160, overflow: 'truncate' } }), xAxis: axis({ type: 'value' }),
             series: D.pillars.map(function (p, j) { return { type: 'bar', stack: 'c', name: nlabel(p), itemStyle: { color: PAL[j % PAL.length] }, barMaxWidth: 18,
               data: pick.map(function (x) { return P[x[0]][j]; }) }; }) };
         });
         el.style.height = Math.max(320, 26 * pick.length + 80) + 'px';
         el.setAttribute('id', 'explain-drivers');
-        root.appendChild(fig('', t('exp_sub', YEARS[0], YEARS[ti]), el));
+        var only = ti !== S.yi && S.yi > 0 ? h('div', { class: 'note' }, t('exp_only', YEARS[ti])) : null;
+        root.appendChild(fig('', big ? t('exp_sub', YEARS[0], YEARS[ti], 8) : t('exp_sub_all', YEARS[0], YEARS[ti]), [only, el]));
       }
     }
     if (X.raw && !A) root.appendChild(capFiles('explain', X.raw));
@@ -1161,15 +1469,16 @@
     (function walk(code, depth) {
       var n = NODE[code];
       var tr = h('tr', { class: n.code === D.root ? 'l-top' : n.ind ? 'l-ind' : 'l-agg' });
-      var td = h('td', null, nlabel(code), h('span', { class: 'code' }, code));
+      var td = h('td', { class: 'fw-node' }, nlabel(code), h('span', { class: 'code' }, code));
       td.style.paddingLeft = (8 + 22 * depth) + 'px';
       tr.appendChild(td);
-      tr.appendChild(h('td', null, n.parent ? [wbar(n.w_nom, '', 1), pct(n.w_nom, 1) + (Math.abs((n.w_used || 0) - (n.w_nom || 0)) > 1e-6 ? ' → ' + pct(n.w_used, 1) : '')] : ''));
-      tr.appendChild(h('td', null, n.parent ? [wbar(n.eff_nom, 'eff', maxEff), pct(n.eff_nom, 1), ' / ', wbar(n.eff, 'used', maxEff), pct(n.eff, 1)] : '100%'));
-      tr.appendChild(h('td', null, n.parent ? wmethod(n.method) : ''));
-      tr.appendChild(h('td', null, n.ind ? (n.dir < 0 ? t('direction_neg') : t('direction_pos')) : ''));
-      tr.appendChild(h('td', { class: 'gtag' }, n.unit || ''));
-      tr.appendChild(h('td', { class: 'gtag' }, n.source || ''));
+      var changed = Math.abs((n.w_used || 0) - (n.w_nom || 0)) > 1e-6;
+      tr.appendChild(h('td', { class: 'fw-w' }, n.parent ? [wbar(n.w_nom, '', 1), pct(n.w_nom, 1), changed ? h('span', { class: 'wto' }, '→ ' + pct(n.w_used, 1)) : null] : ''));
+      tr.appendChild(h('td', { class: 'fw-w' }, n.parent ? [h('span', { class: 'wpair' }, wbar(n.eff_nom, 'eff', maxEff), pct(n.eff_nom, 1)), h('span', { class: 'wpair' }, wbar(n.eff, 'used', maxEff), pct(n.eff, 1))] : '100%'));
+      tr.appendChild(h('td', { class: 'fw-m' }, n.parent ? wmethod(n.method) : ''));
+      tr.appendChild(h('td', { class: 'fw-m' }, n.ind ? (n.dir < 0 ? t('direction_neg') : t('direction_pos')) : ''));
+      tr.appendChild(h('td', { class: 'gtag fw-u' }, n.unit || ''));
+      tr.appendChild(h('td', { class: 'gtag fw-s' }, n.source || ''));
       tb.appendChild(tr);
       (kids[code] || []).forEach(function (c) { walk(c, depth + 1); });
     })(D.root, 0);
@@ -1200,7 +1509,10 @@
   function secQuality(root) {
     add(root, [h('h2', null, t('q_h')), h('p', { class: 'lede' }, t('q_lede'))]);
     var c = D.flags.counts || {};
-    root.appendChild(h('p', null, t('q_counts', c.cells, c.missing_raw, c.imputed_cells, c.treated_cells)));
+    root.appendChild(h('p', null, t('q_counts', c.cells, c.missing_raw, D.flags.imputed.length, D.flags.treated.length)));
+    var TR = D.flags.transforms || {}, trk = Object.keys(TR);
+    if (trk.length) root.appendChild(h('div', { class: 'note', id: 'q-transforms' }, h('b', null, t('q_transforms') + colon()), t('q_transforms_sub') + ' ',
+      trk.map(function (k, i) { var blocks = Object.keys(TR[k]); return [i ? (S.lang === 'zh' ? '、' : ', ') : '', nlabel(k) + (S.lang === 'zh' ? '（' : ' (') + treatName(TR[k][blocks[0]]) + (S.lang === 'zh' ? '，' : ', ') + blocks.map(scopeName).join('/') + (S.lang === 'zh' ? '）' : ')')]; })));
     var all = D.flags.imputed.map(function (f) { return ['imputed', f]; }).concat(D.flags.treated.map(function (f) { return ['treated', f]; }));
     if (!all.length) { root.appendChild(absent(t('q_none'))); }
     else {
@@ -1210,6 +1522,7 @@
         var f = x[1], ind = D.indicators[f[2]], kind = x[0];
         var kd = D.flags.kinds[ind] || {};
         var note = kind === 'treated' ? treatName(kd[String(YEARS[f[0]])] || kd.pooled || kd.all || 'treated') : t('imputed');
+        note = note.replace(/\(([^)]*)\)/, S.lang === 'zh' ? '（$1）' : '($1)');
         tb.appendChild(h('tr', null, h('td', null, h('a', { href: '#unit=' + encodeURIComponent(CODES[f[1]]) }, uname(f[1]))), h('td', null, String(YEARS[f[0]])),
           h('td', null, nlabel(ind)), h('td', { class: 'num' }, fmtg(D.value[f[0]][f[1]][f[2]])), h('td', { class: 'num' }, fmtg(f[3])),
           h('td', null, h('span', { class: 'flagdot' }, '⚑ ' + note))));
@@ -1225,7 +1538,7 @@
         root.appendChild(h('h3', { style: null }, t('q_treat')));
         root.appendChild(h('div', { class: 'scroll' }, h('table', { class: 'plain' }, h('thead', null, h('tr', null, [t('col_ind'), t('col_year'), t('col_flag'), t('q_points'), t('q_skew'), t('q_kurt'), '→ ' + t('q_skew'), '→ ' + t('q_kurt')].map(function (x) { return h('th', null, x); }))),
           h('tbody', null, rs.map(function (r) {
-            return h('tr', null, h('td', null, nlabel(r.indicator)), h('td', null, String(r.year)), h('td', null, treatName(r.treatment + (r.side ? ' (' + r.side + ')' : ''))), h('td', { class: 'num' }, String(r.winsorised_points)),
+            return h('tr', null, h('td', null, nlabel(r.indicator)), h('td', null, /^\d+$/.test(String(r.year)) ? String(r.year) : scopeName(r.year)), h('td', null, treatName(r.treatment) + (r.side ? (S.lang === 'zh' ? '（' + treatName(r.side) + '）' : ' (' + r.side + ')') : '')), h('td', { class: 'num' }, String(r.winsorised_points)),
               h('td', { class: 'num' }, fmt(r.skew_before, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_before, 2)), h('td', { class: 'num' }, fmt(r.skew_after, 2)), h('td', { class: 'num' }, fmt(r.kurtosis_after, 2)));
           })))));
       }
@@ -1233,14 +1546,24 @@
   }
 
   /* ------------------------------------------------------------------------------ methods */
+  // a recipe step as a sentence: the method's name (translated) and its parameters as code
   function describeStep(step, spec) {
-    if (spec === true || spec === false) return String(spec);
-    if (!spec || typeof spec !== 'object') return String(spec);
-    var parts = [spec.method || ''];
-    Object.keys(spec).forEach(function (k) { if (k !== 'method' && k !== 'by_level' && k !== 'by_node') parts.push(k + '=' + JSON.stringify(spec[k])); });
-    if (spec.by_level) parts.push('by_level ' + JSON.stringify(spec.by_level));
-    if (spec.by_node) parts.push('by_node ' + JSON.stringify(spec.by_node));
-    return parts.join(', ');
+    if (spec === true || spec === false || typeof spec === 'string') return [stepMethod(String(spec))];
+    if (!spec || typeof spec !== 'object') return [String(spec)];
+    var out = [stepMethod(spec.method || '')];
+    var params = Object.keys(spec).filter(function (k) { return k !== 'method' && k !== 'by_level' && k !== 'by_node'; })
+      .map(function (k) { return k + '=' + JSON.stringify(spec[k]); });
+    if (params.length) out.push(' ', h('span', { class: 'code' }, params.join(', ')));
+    [['by_level', ['按层级：', 'by level: ']], ['by_node', ['按节点：', 'by node: ']]].forEach(function (o) {
+      var m = spec[o[0]];
+      if (!m || !Object.keys(m).length) return;
+      out.push(h('div', { class: 'sub' }, o[1][LANG_I[S.lang]], Object.keys(m).map(function (k, i) {
+        var v = m[k];
+        return [i ? '; ' : '', h('span', { class: 'code' }, k), ' → ', stepMethod(v.method || ''),
+          Object.keys(v).filter(function (x) { return x !== 'method'; }).length ? [' ', h('span', { class: 'code' }, Object.keys(v).filter(function (x) { return x !== 'method'; }).map(function (x) { return x + '=' + JSON.stringify(v[x]); }).join(', '))] : null];
+      })));
+    });
+    return out;
   }
   function secMethod(root) {
     add(root, [h('h2', null, t('m_h')), h('p', { class: 'lede' }, t('m_lede'))]);
@@ -1250,12 +1573,14 @@
     })));
     g.appendChild(h('div', null, h('h3', null, t('m_recipe')), steps, h('pre', { class: 'yaml', id: 'recipe-yaml' }, D.recipe_yaml)));
     var kv = [[t('m_version'), pv.version], [t('m_fp'), pv.data_fingerprint], [t('m_scores'), pv.scores_sha256]];
-    Object.keys(pv.inputs || {}).forEach(function (role) { var v = pv.inputs[role]; if (v && typeof v === 'object') kv.push([role + ': ' + (v.path || ''), v.sha256]); });
+    Object.keys(pv.inputs || {}).forEach(function (role) { var v = pv.inputs[role]; if (v && typeof v === 'object') kv.push([[L['in_' + role] ? t('in_' + role) : role, h('div', { class: 'code path' }, v.path || '')], v.sha256]); });
     var prov = h('table', { class: 'kv', id: 'provenance' }, h('tbody', null, kv.map(function (r) { return h('tr', null, h('th', null, r[0]), h('td', { class: 'hash' }, r[1] == null ? '–' : String(r[1]))); })));
-    g.appendChild(h('div', null, h('h3', null, t('m_inputs')), prov,
-      h('div', { class: pv.reproduced ? 'note' : 'warn' }, h('b', null, t('m_repro') + ': '), pv.reproduced ? t('m_repro_ok') : t('m_repro_bad', pv.recorded_version || '?')),
-      D.warnings.length ? h('div', null, h('h3', null, t('m_warn')), D.warnings.map(function (w) { return h('div', { class: 'warn' }, w); })) : null,
-      h('h3', null, t('m_licence')), h('p', { class: 'sub' }, t('m_lic_text'))));
+    g.appendChild(h('div', null, h('h3', null, t('m_inputs')), h('div', { class: 'scroll-x' }, prov),
+      h('div', { class: pv.reproduced ? 'note' : 'warn' }, h('b', null, t('m_repro') + colon()), pv.reproduced ? t('m_repro_ok') : t('m_repro_bad', pv.recorded_version || '?')),
+      D.warnings.length ? h('div', { id: 'build-warnings' }, h('h3', null, t('m_warn')), h('div', { class: 'warn' }, t('m_warn_n', D.warnings.length), origEn(D.warnings, true))) : null,
+      h('h3', null, t('m_licence')), h('p', { class: 'sub' }, t('m_lic_text')),
+      h('details', { class: 'verbatim', id: 'notices' }, h('summary', null, t('m_notices')),
+        (D.notices || []).map(function (nt) { return [h('h4', null, nt[0]), h('pre', { class: 'notice' }, nt[1])]; }))));
     root.appendChild(g);
   }
 
@@ -1279,10 +1604,10 @@
     var PL = D.plan;
     if (!PL) { root.appendChild(absent(t('plan_absent'))); return; }
     if (PL.error) { root.appendChild(h('div', { class: 'warn' }, t('err_read', PL.error))); return; }
-    var title = S.lang === 'zh' ? (PL.name_zh || PL.name) : (PL.name || PL.name_zh);
-    root.appendChild(h('p', { class: 'lede' }, title || ''));
+    var title = S.lang === 'zh' ? PL.name_zh : PL.name_en;
+    root.appendChild(h('p', { class: 'lede' }, title || (PL.name ? [t('plan_id', ''), h('span', { class: 'code' }, PL.name)] : '')));
     root.appendChild(h('p', null, t('plan_status', t('st_' + PL.status) === 'st_' + PL.status ? PL.status : t('st_' + PL.status), fmt((PL.objective_pv_yuan || 0) / 1e8, 2))));
-    if (PL.illustrative && PL.illustrative.length) root.appendChild(h('div', { class: 'warn' }, t('plan_illus', PL.illustrative.join(', '))));
+    if (PL.illustrative && PL.illustrative.length) root.appendChild(h('div', { class: 'warn' }, t('plan_illus', PL.illustrative.map(planTable).join(S.lang === 'zh' ? '、' : ', '))));
     var years = [];
     if (PL.utilisation) PL.utilisation.year.forEach(function (y) { if (years.indexOf(y) < 0) years.push(y); });
     years.sort();
@@ -1341,7 +1666,7 @@
         series: [{ type: 'line', data: rs.map(function (r) { return [r[key] / 1e6, cy(r)]; }), symbolSize: 9, lineStyle: { color: '#1f5c99', width: 2 }, itemStyle: { color: '#1f5c99' },
           label: { show: true, formatter: function (p) { return fmt(rs[p.dataIndex].value, 0); }, position: 'top', color: '#4a4d55', fontSize: 11 } }] };
     })));
-    if (PL.summary_text) root.appendChild(h('details', { class: 'verbatim' }, h('summary', null, 'summary.txt'), h('pre', { class: 'yaml' }, PL.summary_text)));
+    if (PL.summary_text) root.appendChild(h('details', { class: 'verbatim' }, h('summary', null, t('plan_sum')), h('pre', { class: 'yaml' }, PL.summary_text)));
   }
 
   /* ------------------------------------------------------------------------------ profile */
@@ -1367,7 +1692,7 @@
     }
     var a = terms(t0), b = terms(t1), I0 = curScore(t0, n), I1 = curScore(t1, n), dI = I1 - I0;
     var c = P.map(function (_, i) { return b[i] - a[i]; });
-    if (method === 'geometric' && (S.rwOn ? RW.exact : true)) {
+    if (method === 'geometric' && (S.rwOn ? rwMode() !== 'approx' : true)) {
       var dl = npsum(c); c = c.map(function (x) { return dl !== 0 ? dI * x / dl : 0; });
     }
     var rest = dI - npsum(c);
@@ -1379,7 +1704,7 @@
     box.appendChild(back);
     if (n === undefined) { box.appendChild(absent(t('prof_unknown', code))); return box; }
     var ti = S.yi, r = curRank(ti, n), s = curScore(ti, n);
-    var tags = D.group_defs.map(function (g) { var v = D.units.groups[g.col][n]; return v == null ? null : h('span', { class: 'pill' }, g[S.lang] + ': ' + glabel(g.col, v)); });
+    var tags = D.group_defs.map(function (g) { var v = D.units.groups[g.col][n]; return v == null ? null : h('span', { class: 'pill' }, g[S.lang] + colon() + glabel(g.col, v)); });
     var order = CODES.map(function (_, i) { return i; }).filter(function (i) { return curRank(ti, i) != null; }).sort(function (a, b) { return curRank(ti, a) - curRank(ti, b) || a - b; });
     var pos = order.indexOf(n);
     var nav = h('div', { class: 'prof-nav' },
@@ -1390,54 +1715,66 @@
         h('div', null, h('span', { class: 'pill' }, code), tags), nav),
       h('div', { class: 'bignums' }, h('div', { class: 'bignum' }, h('b', null, r == null ? '–' : String(r)), h('span', null, t('prof_rank') + ' · ' + t('prof_of', N))),
         h('div', { class: 'bignum' }, h('b', null, fmt(s)), h('span', null, t('prof_score'))))));
-    if (S.rwOn) box.appendChild(h('div', { class: 'note' }, t('rw_status_new', '…')));
+    if (S.rwOn) box.appendChild(h('div', { class: 'rwtag', role: 'note', id: 'prof-rw' }, t('prof_rw', r == null ? '–' : r, fmt(s),
+      D.ranks[D.root][ti][n] == null ? '–' : D.ranks[D.root][ti][n], fmt(D.scores[D.root][ti][n]))));
     var grid = h('div', { class: 'grid2' });
     box.appendChild(grid);
-    // radar
+    // pillar profile against the median of all units and the mean of the unit's group (first grouping)
     var g0 = D.group_defs[0] ? D.group_defs[0].col : null, gv = g0 ? D.units.groups[g0][n] : null;
-    grid.appendChild(fig(t('prof_radar'), YEARS[ti] + '', chart('', function () {
+    function median(a) { a = a.filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }
+    function gmean(p) { var a = D.scores[p][ti].filter(function (v, i) { return v != null && D.units.groups[g0][i] === gv; }); return a.length ? npsum(a) / a.length : null; }
+    var radarSub = gv != null ? t('prof_radar_sub', YEARS[ti], glabel(g0, gv)) : t('prof_radar_sub0', YEARS[ti]);
+    grid.appendChild(fig(t('prof_radar'), radarSub, chart('radar', function (box) {
       var P = D.pillars, mx = 0;
-      if (P.length < 3) return { grid: baseGrid({ top: 34 }), legend: { top: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis' }),
-        xAxis: axis({ type: 'category', data: P.map(nlabel) }), yAxis: axis({ type: 'value' }),
-        series: [{ type: 'bar', name: uname(n), data: P.map(function (p) { return D.scores[p][ti][n]; }), itemStyle: { color: '#b4441b' } },
-          { type: 'bar', name: t('prof_median'), data: P.map(function (p) { var a = D.scores[p][ti].filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }), itemStyle: { color: '#7b7f88' } }] };
+      var lines = [{ name: uname(n), col: '#b4441b', v: P.map(function (p) { return D.scores[p][ti][n]; }) },
+        { name: t('prof_median'), col: '#7b7f88', v: P.map(function (p) { return median(D.scores[p][ti]); }) }];
+      if (gv != null) lines.push({ name: t('prof_groupmean', glabel(g0, gv)), col: '#1f5c99', v: P.map(gmean) });
+      var cl = catLabels(box, P.map(nlabel), 90);
+      if (P.length < 3) return { grid: baseGrid({ top: 34, left: Math.max(48, cl.left) }), legend: { top: 0, textStyle: { color: '#4a4d55' } },
+        tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
+          return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + fmt(p.value); }))); } }),
+        xAxis: axis({ type: 'category', data: P.map(nlabel), axisLabel: cl.label }), yAxis: axis({ type: 'value' }),
+        series: lines.map(function (l) { return { type: 'bar', name: l.name, data: l.v, itemStyle: { color: l.col }, barMaxWidth: 42 }; }) };
       P.forEach(function (p) { D.scores[p][ti].forEach(function (v) { if (v > mx) mx = v; }); });
-      function median(a) { a = a.filter(function (v) { return v != null; }).sort(function (x, y) { return x - y; }); var m = a.length >> 1; return a.length ? (a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2) : null; }
-      var ser = [{ name: uname(n), value: P.map(function (p) { return D.scores[p][ti][n]; }), lineStyle: { width: 2.5, color: '#b4441b' }, itemStyle: { color: '#b4441b' }, areaStyle: { color: 'rgba(180,68,27,.15)' } },
-        { name: t('prof_median'), value: P.map(function (p) { return median(D.scores[p][ti]); }), lineStyle: { width: 1.5, color: '#7b7f88', type: 'dashed' }, itemStyle: { color: '#7b7f88' } }];
-      if (gv != null) ser.push({ name: t('prof_groupmean', glabel(g0, gv)), value: P.map(function (p) { var a = D.scores[p][ti].filter(function (_, i) { return D.units.groups[g0][i] === gv; }).filter(function (v) { return v != null; }); return a.length ? npsum(a) / a.length : null; }),
-        lineStyle: { width: 1.5, color: '#1f5c99' }, itemStyle: { color: '#1f5c99' } });
+      var narrow = box && box.clientWidth < 480;
+      var ser = lines.map(function (l, i) { return { name: l.name, value: l.v, lineStyle: { width: i ? 1.5 : 2.5, color: l.col, type: i === 1 ? 'dashed' : 'solid' },
+        itemStyle: { color: l.col }, areaStyle: i ? undefined : { color: 'rgba(180,68,27,.15)' } }; });
       return { legend: { bottom: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(function (p) { return tip([p.name].concat(P.map(function (c, i) { return nlabel(c) + ': ' + fmt(p.value[i]); }))); }),
-        radar: { indicator: P.map(function (p) { return { name: nlabel(p), max: Math.ceil(mx / 10) * 10 || 100 }; }), radius: '70%', center: ['50%', '50%'],
-          axisName: { color: '#4a4d55', fontSize: 12 }, splitLine: { lineStyle: { color: '#e4ded3' } }, splitArea: { show: false } },
+        radar: { indicator: P.map(function (p) { return { name: nlabel(p), max: Math.ceil(mx / 10) * 10 || 100 }; }), radius: narrow ? '52%' : '64%', center: ['50%', '48%'],
+          axisName: { color: '#4a4d55', fontSize: narrow ? 11 : 12, width: narrow ? 84 : 130, overflow: 'break', lineHeight: 14 },
+          splitLine: { lineStyle: { color: '#e4ded3' } }, splitArea: { show: false } },
         series: [{ type: 'radar', symbolSize: 4, data: ser }] };
     })));
     // strengths and weaknesses: nodes whose rank is at least `margin` places better / worse than the overall rank
-    // (the rule of dcindex.explain.profile: margin = max(2, round(N / 6)), N = units ranked)
+    // (the rule of dcindex.explain.profile: margin = max(2, round(N / 6)), N = units ranked). When no node passes
+    // the rule on one side, that side lists the best (worst) ranked nodes instead, labelled as such.
     var nRanked = 0; for (var q = 0; q < N; q++) if (curRank(ti, q) != null) nRanked++;
-    var margin = Math.max(2, Math.round(nRanked / 6)), overall = D.ranks[D.root][ti][n];
+    var margin = Math.max(2, Math.round(nRanked / 6)), overall = curRank(ti, n);
     var cand = D.nodes.filter(function (x) { return x.code !== D.root; }).map(function (x) {
       var rr = D.ranks[x.code][ti][n]; return { code: x.code, r: rr, adv: rr == null || overall == null ? null : overall - rr, ind: x.ind };
     }).filter(function (x) { return x.adv != null; });
     var strong = cand.filter(function (x) { return x.adv >= margin; }).sort(function (a, b) { return b.adv - a.adv || a.r - b.r; }).slice(0, 5);
     var weak = cand.filter(function (x) { return x.adv <= -margin; }).sort(function (a, b) { return a.adv - b.adv || b.r - a.r; }).slice(0, 5);
-    function swList(list, cls) {
-      if (!list.length) return h('p', { class: 'sub' }, t('prof_sw_none'));
-      return h('ul', { class: 'sw ' + cls }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code) + (x.ind ? '' : ' ◆')), h('span', null, t('rank_of', x.r) + ' / ' + N)); }));
+    function swList(list, cls, id) {
+      return h('ul', { class: 'sw ' + cls, id: id }, list.map(function (x) { return h('li', null, h('b', null, nlabel(x.code) + (x.ind ? '' : ' ◆')), h('span', null, t('rank_of', x.r) + ' / ' + N)); }));
     }
-    var swBox = h('div', { id: 'prof-sw' }, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_rule', margin) + ' · ' + YEARS[ti]), swList(strong, 'good'),
-      h('h3', null, t('prof_weak')), swList(weak, 'bad'));
-    if (!strong.length || !weak.length) { // nothing stands out by the rule: still show the best and worst ranked nodes
-      var byR = cand.filter(function (x) { return x.r != null; }).sort(function (a, b) { return a.r - b.r || (a.ind - b.ind); });
-      var k3 = Math.min(3, Math.floor(byR.length / 2));
-      if (k3 > 0) add(swBox, [h('h3', null, t('prof_best_worst')), h('p', { class: 'sub' }, t('prof_best_worst_sub')),
-        swList(byR.slice(0, k3), 'good'), swList(byR.slice(byR.length - k3).reverse(), 'bad')]);
+    var byR = cand.filter(function (x) { return x.r != null; }).sort(function (a, b) { return a.r - b.r || (a.ind - b.ind); });
+    var k3 = Math.min(3, Math.floor(byR.length / 2));
+    var used = {}; strong.concat(weak).forEach(function (x) { used[x.code] = 1; });
+    function side(list, cls, none, refH, ref) {
+      if (list.length) return swList(list, cls, 'prof-' + cls);
+      var rest = ref.filter(function (x) { return !used[x.code]; }).slice(0, k3);
+      rest.forEach(function (x) { used[x.code] = 1; });
+      return [h('p', { class: 'sub' }, t(none, margin)), rest.length ? [h('h4', null, refH), swList(rest, cls + ' ref', 'prof-' + cls)] : null];
     }
+    var swBox = h('div', { id: 'prof-sw' }, h('h3', null, t('prof_strengths')), h('p', { class: 'sub' }, t('prof_sw_rule', margin) + ' · ' + YEARS[ti]),
+      side(strong, 'good', 'prof_sw_none_s', t('prof_best_h'), byR),
+      h('h3', null, t('prof_weak')), side(weak, 'bad', 'prof_sw_none_w', t('prof_worst_h'), byR.slice().reverse()));
     grid.appendChild(swBox);
     // waterfall: change since the first year by pillar (dcindex explain when available, else from the aggregation)
     var XA = D.explain && D.explain.attribution;
     if (T > 1 && ti > 0) {
-      var t0 = 0, cb = contributions(n, t0, ti), src = t('prof_wf_src_own', RW.method);
+      var t0 = 0, cb = contributions(n, t0, ti), src = t('prof_wf_src_own', aggName(RW.method));
       if (!S.rwOn && XA && XA.pillars[String(ti)]) {
         var pc = XA.pillars[String(ti)][n];
         if (pc && pc.every(function (v) { return v != null; })) {
@@ -1447,7 +1784,7 @@
           src = t('prof_wf_src_exp');
         }
       }
-      var wfEl = chart('', function () {
+      var wfEl = chart('', function (box) {
         var labels = [t('prof_start', YEARS[t0])].concat(D.pillars.map(nlabel)), vals = cb.c.slice();
         if (cb.rest) { labels.push(t('prof_wf_rest')); vals.push(cb.rest); }
         labels.push(t('prof_start', YEARS[ti]));
@@ -1457,14 +1794,16 @@
         // zoom on the changes: the axis starts below the lowest level reached (the start and end bars are cut)
         var pad = Math.max((hi - lo) * 0.6, 0.5), ymin = Math.max(0, Math.floor(lo - pad));
         if (lo >= 0 && ymin < lo * 0.25) ymin = 0;
-        return { grid: baseGrid({ bottom: 60 }), tooltip: tooltip(function (p) { if (p.seriesIndex !== 1) return ''; var d = delta[p.dataIndex]; return tip([labels[p.dataIndex], d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 2) : fmt(d.value, 2)]); }),
-          xAxis: axis({ type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0, color: '#55575d' } }), yAxis: axis({ type: 'value', min: ymin }),
+        var cl = catLabels(box, labels, 90);
+        return { grid: baseGrid({ bottom: 60, left: Math.max(48, cl.left) }), tooltip: tooltip(function (p) { if (p.seriesIndex !== 1) return ''; var d = delta[p.dataIndex]; return tip([labels[p.dataIndex], d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 2) : fmt(d.value, 2)]); }),
+          xAxis: axis({ type: 'category', data: labels, axisLabel: cl.label }), yAxis: axis({ type: 'value', min: ymin }),
           series: [{ type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: base },
             { type: 'bar', stack: 'w', data: delta, barMaxWidth: 48, label: { show: true, position: 'top', color: '#4a4d55', fontSize: 11,
               formatter: function (p) { var d = delta[p.dataIndex]; return d.signed !== undefined ? (d.signed >= 0 ? '+' : '−') + fmt(Math.abs(d.signed), 1) : fmt(d.value, 1); } } }] };
       });
       wfEl.setAttribute('id', 'prof-waterfall');
       var wfFig = fig(t('prof_wf'), t('prof_wf_sub', YEARS[t0], YEARS[ti]) + ' · ' + src, wfEl);
+      wfFig.classList.add('span2');
       if (!S.rwOn && XA && XA.indicators_last && ti === T - 1 && XA.indicators_last[n]) {
         var ic = XA.indicators_last[n].map(function (v, k) { return [k, v]; }).filter(function (x) { return x[1] != null; })
           .sort(function (a, b) { return Math.abs(b[1]) - Math.abs(a[1]); }).slice(0, 5);
@@ -1481,6 +1820,7 @@
         series: [{ type: 'line', name: t('col_score'), data: YEARS.map(function (_, i) { return curScore(i, n); }), lineStyle: { width: 2.5, color: '#1f5c99' }, itemStyle: { color: '#1f5c99' } },
           { type: 'line', name: t('col_rank'), yAxisIndex: 1, data: YEARS.map(function (_, i) { return curRank(i, n); }), lineStyle: { width: 1.5, color: '#b4441b', type: 'dashed' }, itemStyle: { color: '#b4441b' } }] };
     })));
+    if (T > 1) grid.lastChild.classList.add('span2');
     // indicator table
     var tb = h('tbody');
     D.indicators.forEach(function (c, k) {
@@ -1489,8 +1829,11 @@
       // an imputed cell shows the value the build used (the input had none); a treated one its input value
       var td = h('td', { class: 'num' }, imp ? h('i', null, fmtg(imp[1])) : fmtg(vv));
       fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + ': ' + fmtg(vv) + ' → ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
+      var trf = (D.flags.transforms || {})[c];
+      if (trf) { var blk = trf[String(YEARS[ti])] ? String(YEARS[ti]) : trf.pooled ? 'pooled' : trf.all ? 'all' : null;
+        if (blk) td.appendChild(h('span', { class: 'tfdot', title: t('ind_transform', treatName(trf[blk]), /^\d+$/.test(blk) ? blk : scopeName(blk)) }, treatName(trf[blk]))); }
       tb.appendChild(h('tr', { 'data-ind': c }, h('td', null, nlabel(c)), h('td', { class: 'gtag' }, nlabel(NODE[c].parent)), td,
-        h('td', { class: 'num' }, fmt(D.norm[ti][n][k])), h('td', { class: 'num' }, D.ranks[c][ti][n] == null ? '–' : D.ranks[c][ti][n] + ' / ' + N), h('td', { class: 'gtag' }, NODE[c].unit || '')));
+        h('td', { class: 'num' }, fmt(D.norm[ti][n][k])), h('td', { class: 'num' }, D.ranks[c][ti][n] == null ? '–' : D.ranks[c][ti][n] + ' / ' + N), h('td', { class: 'gtag data' }, NODE[c].unit || '')));
     });
     box.appendChild(h('h3', { class: 'sp' }, t('prof_table')));
     box.appendChild(h('table', { class: 'plain', id: 'prof-ind' }, h('thead', null, h('tr', null, [t('col_ind'), t('pillars'), t('col_value'), t('col_norm'), t('col_rank'), t('fw_unit')].map(function (x) { return h('th', null, x); }))), tb));
