@@ -315,6 +315,11 @@ def test_cli_report(example_dir, tmp_path):
     r = subprocess.run([sys.executable, "-m", "dcindex", "report", str(tmp_path / "missing")], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "error" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "dcindex", "report", str(example_dir), "--out", str(tmp_path / "p.html"),
+                        "--png", str(tmp_path / "file.txt")], capture_output=True, text=True)
+    assert r.returncode == 2 and "PNG" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "p.html").exists()  # checked before anything is written
 
 
 # -------------------------------------------------------------------------------------- real data
@@ -541,3 +546,15 @@ def test_png_draws_dollar_signs_literally(tmp_path):
     write_report(tmp_path / "r", lang="en", png_dir=tmp_path / "png")
     names = sorted(p.name for p in (tmp_path / "png").glob("*.png"))
     assert {"ranking.png", "weights.png", "bump.png"} <= set(names)
+
+
+def test_png_helpers_label_spacing_and_top_n_title():
+    from dcindex.report.png import TOP_RANKING, TXT, _spread
+
+    ys = [40.5, 39.4, 37.3, 58.9]
+    out = _spread(ys, 1.5)
+    order = sorted(range(4), key=lambda i: ys[i])
+    assert all(out[order[k + 1]] - out[order[k]] >= 1.5 - 1e-9 for k in range(3))  # apart, order kept
+    assert abs(sum(out) - sum(ys)) < 1e-9  # centred on the lines' ends
+    assert _spread([1.0, 5.0], 1.0) == [1.0, 5.0]  # already apart: unchanged
+    assert TOP_RANKING == 40 and "{1}" in TXT["ranking_top"][1] and "{2}" in TXT["ranking_top"][1]

@@ -575,3 +575,20 @@ def test_phone_width_layout(browser, panel_result):
         assert pg.errors == [], pg.errors
     finally:
         pg.close()
+
+
+def test_profile_strengths_and_weaknesses_never_repeat(browser, panel_result):
+    """When no node passes the strength (or weakness) rule, that side lists the best (worst) ranked nodes for
+    reference; a node never appears twice in the block."""
+    res, html = panel_result
+    pg = Page(browser, html)
+    try:
+        for code in res.unit_codes[:8]:
+            pg.page.evaluate(f"location.hash = '#unit={code}'")
+            pg.wait(f"document.querySelector('#prof-name') && location.hash === '#unit={code}'")
+            names = pg.page.eval_on_selector_all("#prof-sw li b", "els => els.map(e => e.textContent)")
+            assert len(names) == len(set(names)), (code, names)
+            assert pg.page.locator("#prof-sw h3").count() == 2
+        assert pg.errors == [], pg.errors
+    finally:
+        pg.close()

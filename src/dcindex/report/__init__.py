@@ -42,10 +42,13 @@ def write_report(result_dir: str | Path, lang: str = "zh", out: str | Path | Non
     if plan_dir is not None and not Path(plan_dir).is_dir():
         raise InputError("the plan folder does not exist.", where=str(plan_dir),
                          hint="pass a folder written by 'dcindex plan ... --out DIR'.")
-    payload, res = build_payload(result_dir, lang=lang, plan_dir=plan_dir)
     out_path = Path(out) if out is not None else result_dir / "report.html"
     if out_path.exists() and out_path.is_dir():
         raise InputError("the output path is a folder.", where=str(out_path), hint="give a file name, e.g. report.html.")
+    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
+        raise InputError("the PNG output path is a file, not a folder.", where=str(png_dir),
+                         hint="give a folder for --png (it is created when missing).")
+    payload, res = build_payload(result_dir, lang=lang, plan_dir=plan_dir)
     atomic_write_text(out_path, render_html(payload, lang))
     if png_dir is not None:
         from dcindex.report.png import write_pngs

@@ -947,7 +947,7 @@
         if (n === undefined) return [areaName(code), t('no_data')];
         var r = S.mapNode === D.root ? curRank(ti, n) : D.ranks[S.mapNode][ti][n];
         var v = vals[code];
-        return [uname(n), nlabel(S.mapNode) + ': ' + fmt(v), t('rank_of', r == null ? '–' : r) + ' / ' + N];
+        return [uname(n), nlabel(S.mapNode) + colon() + fmt(v), t('rank_of', r == null ? '–' : r) + ' / ' + N];
       } });
     });
     el.setAttribute('aria-label', t('map_h') + ' ' + nlabel(S.mapNode) + ' ' + YEARS[ti]);
@@ -991,7 +991,7 @@
       });
       return {
         grid: baseGrid({ right: 130, left: 40 }),
-        tooltip: tooltip(function (p) { var n = IDX[p.seriesName]; return tip([uname(n), YEARS[p.dataIndex] + ': ' + t('rank_of', p.value)]); }),
+        tooltip: tooltip(function (p) { var n = IDX[p.seriesName]; return tip([uname(n), YEARS[p.dataIndex] + colon() + t('rank_of', p.value)]); }),
         xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }),
         yAxis: axis({ type: 'value', inverse: true, min: 1, max: ymax, interval: ymax > 60 ? 20 : ymax > 20 ? 5 : 1 }),
         series: series
@@ -1113,13 +1113,13 @@
     if (def) groups.sort(function (a, b) { return def.values.findIndex(function (v) { return v.v === a; }) - def.values.findIndex(function (v) { return v.v === b; }); });
     if (T < 2) {
       var last = rs.slice().sort(function (a, b) { return b.mean - a.mean; });
-      return { grid: baseGrid({ left: 90 }), tooltip: tooltip(function (p) { var r = last[p.dataIndex]; return tip([glabel(col, r.group), t('col_score') + ': ' + fmt(r.mean), 'n = ' + r.n]); }),
+      return { grid: baseGrid({ left: 90 }), tooltip: tooltip(function (p) { var r = last[p.dataIndex]; return tip([glabel(col, r.group), t('col_score') + colon() + fmt(r.mean), 'n = ' + r.n]); }),
         xAxis: axis({ type: 'value' }), yAxis: axis({ type: 'category', inverse: true, data: last.map(function (r) { return glabel(col, r.group); }) }),
         series: [{ type: 'bar', data: last.map(function (r, i) { return { value: r.mean, itemStyle: { color: PAL[groups.indexOf(r.group) % PAL.length] } }; }), barWidth: '55%',
           label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value); }, color: '#4a4d55' } }] };
     }
     return { grid: baseGrid({ right: 100 }), tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) {
-      return tip([String(ps[0].axisValue)].concat(ps.slice().sort(function (a, b) { return b.value - a.value; }).map(function (p) { return p.seriesName + ': ' + fmt(p.value); }))); } }),
+      return tip([String(ps[0].axisValue)].concat(ps.slice().sort(function (a, b) { return b.value - a.value; }).map(function (p) { return p.seriesName + colon() + fmt(p.value); }))); } }),
       xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: false }), yAxis: axis({ type: 'value', scale: false }),
       series: groups.map(function (gname, i) {
         return { type: 'line', name: glabel(col, gname), data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.group === gname; })[0]; return r ? r.mean : null; }),
@@ -1131,7 +1131,7 @@
     var ms = ['gini', 'theil_t', 'theil_l'], names = { gini: t('m_gini'), theil_t: t('m_theil_t'), theil_l: t('m_theil_l') };
     var rs = rows(q, function (r) { return r.weighted === false || r.weighted === 'False'; });
     var cat = T < 2;
-    return { grid: baseGrid({ top: 40 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + fmt(p.value, 3); }))); } }),
+    return { grid: baseGrid({ top: 40 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + colon() + fmt(p.value, 3); }))); } }),
       xAxis: axis({ type: 'category', data: YEARS.map(String), boundaryGap: cat }), yAxis: axis({ type: 'value' }),
       series: ms.map(function (m, i) {
         return { type: cat ? 'bar' : 'line', name: names[m], data: YEARS.map(function (y) { var r = rs.filter(function (x) { return x.year === y && x.measure === m; })[0]; return r ? r.value : null; }),
@@ -1152,8 +1152,8 @@
         var y = Number(ps[0].axisValue), c = civ.filter(function (r) { return r.year === y; })[0];
         var tot = ps.filter(function (p) { return p.seriesType === 'line'; })[0];
         return tip([String(y)].concat(ps.filter(function (p) { return p.seriesType === 'bar'; }).map(function (p) {
-          return p.seriesName + ': ' + fmt(p.value, 3) + (tot && tot.value ? ' (' + pct(p.value / tot.value) + ')' : ''); }),
-          tot ? [t('G') + ': ' + fmt(tot.value, 3) + (c ? ' [' + fmt(c.lower, 3) + ', ' + fmt(c.upper, 3) + ']' : '')] : [])); } }),
+          return p.seriesName + colon() + fmt(p.value, 3) + (tot && tot.value ? ' (' + pct(p.value / tot.value) + ')' : ''); }),
+          tot ? [t('G') + colon() + fmt(tot.value, 3) + (c ? ' [' + fmt(c.lower, 3) + ', ' + fmt(c.upper, 3) + ']' : '')] : [])); } }),
       xAxis: axis({ type: 'category', data: YEARS.map(String) }), yAxis: axis({ type: 'value' }), series: series };
   }
   function kdeOption(kd) {
@@ -1370,7 +1370,7 @@
     var R = U.ranks, names = shown.map(uname);
     var data = shown.map(function (n, i) { return [i, R.q05_rank[ti][n], R.q95_rank[ti][n], R.median_rank[ti][n], R.nominal_rank[ti][n]]; });
     return { grid: baseGrid({ left: 10, top: 10 }),
-      tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('lg_pub') + ': ' + rk1(d[4]), '5–95%: ' + rk1(d[1]) + '–' + rk1(d[2]), t('lg_median') + ': ' + rk1(d[3])]); }),
+      tooltip: tooltip(function (p) { var d = data[p.dataIndex]; if (!d) return ''; return tip([names[d[0]], t('lg_pub') + colon() + rk1(d[4]), '5–95%: ' + rk1(d[1]) + '–' + rk1(d[2]), t('lg_median') + colon() + rk1(d[3])]); }),
       xAxis: axis({ type: 'value', min: 1, max: N, name: t('col_rank'), nameLocation: 'middle', nameGap: 24 }),
       yAxis: axis({ type: 'category', data: names, inverse: true, axisLabel: { color: '#1c1d21', fontSize: 12 } }),
       series: [{ type: 'custom', data: data, encode: { x: [1, 2, 3, 4], y: 0 }, renderItem: function (params, api) {
@@ -1401,14 +1401,14 @@
   function sensOption(sv) {
     var rs = rows(sv);
     return { grid: baseGrid({ top: 34, left: 10 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
-      tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([ps[0].axisValue].concat(ps.map(function (p) { var r = rs[p.dataIndex]; return p.seriesName + ': ' + fmt(p.value, 2) + ' ± ' + fmt(p.seriesIndex ? r.ST_conf : r.S1_conf, 2); }))); } }),
+      tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([ps[0].axisValue].concat(ps.map(function (p) { var r = rs[p.dataIndex]; return p.seriesName + colon() + fmt(p.value, 2) + ' ± ' + fmt(p.seriesIndex ? r.ST_conf : r.S1_conf, 2); }))); } }),
       yAxis: axis({ type: 'category', data: rs.map(function (r) { return r.factor; }), inverse: true }), xAxis: axis({ type: 'value', min: 0, max: 1 }),
       series: [{ type: 'bar', name: 'S1', data: rs.map(function (r) { return Math.max(0, r.S1); }), itemStyle: { color: '#7aa0c8' }, barGap: '10%' },
         { type: 'bar', name: 'ST', data: rs.map(function (r) { return Math.max(0, r.ST); }), itemStyle: { color: '#1f5c99' } }] };
   }
   function looOption(lo) {
     var rs = rows(lo).sort(function (a, b) { return b.mean_abs_shift - a.mean_abs_shift; }).slice(0, 15);
-    return { grid: baseGrid({ left: 10 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([nlabel(r.node), t('loo_mean') + ': ' + fmt(r.mean_abs_shift, 2), t('loo_max') + ': ' + r.max_abs_shift]); }),
+    return { grid: baseGrid({ left: 10 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; return tip([nlabel(r.node), t('loo_mean') + colon() + fmt(r.mean_abs_shift, 2), t('loo_max') + colon() + r.max_abs_shift]); }),
       yAxis: axis({ type: 'category', inverse: true, data: rs.map(function (r) { return nlabel(r.node); }), axisLabel: { color: '#1c1d21' } }), xAxis: axis({ type: 'value' }),
       series: [{ type: 'bar', data: rs.map(function (r) { return { value: r.mean_abs_shift, itemStyle: { color: NODE[r.node] && !NODE[r.node].ind ? '#1f5c99' : '#93badd' } }; }), barMaxWidth: 16,
         label: { show: true, position: 'right', formatter: function (p) { return fmt(p.value, 2); }, color: '#4a4d55', fontSize: 11 } }] };
@@ -1419,7 +1419,7 @@
     mx = Math.min(1, Math.ceil(mx * 10 + 0.5) / 10);
     var FL = { 'under-represented': ['代表性不足', 'under-represented'], 'over-represented': ['代表性过高', 'over-represented'] };
     function flagName(f) { return !f ? '' : FL[f] ? FL[f][LANG_I[S.lang]] : String(f); }
-    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([nlabel(r.node), t('nom_share') + ': ' + pct(r.nominal_weight), t('imp_share') + ': ' + pct(r.importance_share), flagName(r.flag)]); }),
+    return { grid: baseGrid(), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([nlabel(r.node), t('nom_share') + colon() + pct(r.nominal_weight), t('imp_share') + colon() + pct(r.importance_share), flagName(r.flag)]); }),
       xAxis: axis({ type: 'value', min: 0, max: mx, name: t('nom_share'), nameLocation: 'middle', nameGap: 26, axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
       yAxis: axis({ type: 'value', min: 0, max: mx, name: t('imp_share'), axisLabel: { formatter: function (v) { return pct(v); }, color: '#55575d' } }),
       series: [{ type: 'scatter', symbolSize: 11, data: rs.map(function (r) { return { value: [r.nominal_weight, r.importance_share], itemStyle: { color: r.flag ? '#b4441b' : '#1f5c99', opacity: 0.85 } }; }),
@@ -1445,7 +1445,7 @@
           var names = pick.map(function (x) { return uname(x[0]); });
           return { grid: baseGrid({ left: 10, top: 34, right: 30 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
             tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var n = pick[ps[0].dataIndex][0];
-              return tip([uname(n) + ': ' + (pick[ps[0].dataIndex][1] >= 0 ? '+' : '') + fmt(pick[ps[0].dataIndex][1], 2)].concat(ps.map(function (p) { return p.seriesName + ': ' + (p.value >= 0 ? '+' : '') + fmt(p.value, 2); }))); } }),
+              return tip([uname(n) + colon() + (pick[ps[0].dataIndex][1] >= 0 ? '+' : '') + fmt(pick[ps[0].dataIndex][1], 2)].concat(ps.map(function (p) { return p.seriesName + colon() + (p.value >= 0 ? '+' : '') + fmt(p.value, 2); }))); } }),
             yAxis: axis({ type: 'category', inverse: true, data: names, axisLabel: { color: '#1c1d21', width: 160, overflow: 'truncate' } }), xAxis: axis({ type: 'value' }),
             series: D.pillars.map(function (p, j) { return { type: 'bar', stack: 'c', name: nlabel(p), itemStyle: { color: PAL[j % PAL.length] }, barMaxWidth: 18,
               data: pick.map(function (x) { return P[x[0]][j]; }) }; }) };
@@ -1492,7 +1492,7 @@
       }
       var pillarsCol = {}; D.pillars.forEach(function (p, j) { pillarsCol[p] = PAL[j % PAL.length]; });
       var data = (kids[D.root] || []).map(function (c) { var o = node(c, 1); o.itemStyle = { color: pillarsCol[c] }; return o; });
-      return { tooltip: tooltip(function (p) { var nd = NODE[p.data.code]; if (!nd) return ''; return tip([nlabel(nd.code), t('fw_eff') + ': ' + pct(nd.eff_nom, 1) + ' / ' + pct(nd.eff, 1)]); }),
+      return { tooltip: tooltip(function (p) { var nd = NODE[p.data.code]; if (!nd) return ''; return tip([nlabel(nd.code), t('fw_eff') + colon() + pct(nd.eff_nom, 1) + ' / ' + pct(nd.eff, 1)]); }),
         series: [{ type: 'sunburst', data: data, radius: ['14%', '96%'], sort: null, nodeClick: false,
           itemStyle: { borderColor: '#faf8f4', borderWidth: 1.5 },
           label: { color: '#fff', fontSize: 11, minAngle: 12, overflow: 'truncate' },
@@ -1630,7 +1630,7 @@
             lineStyle: { width: 0.6 + 7 * Math.sqrt(r.racks / (mx || 1)) } } : null; }).filter(Boolean);
         return { tooltip: tooltip(function (p) {
             if (p.seriesType === 'lines') { var o = PL.origins[p.data.o]; return tip([(o && o.name_zh && S.lang === 'zh' ? o.name_zh : p.data.o) + ' → ' + siteName(SITES[p.data.s]), fmt(p.data.value, 0) + ' ' + t('racks')]); }
-            if (p.seriesType === 'scatter') { var s0 = SITES[p.data.id]; return tip([siteName(s0), t('installed') + ': ' + fmt(inst[p.data.id] || 0, 0)]); }
+            if (p.seriesType === 'scatter') { var s0 = SITES[p.data.id]; return tip([siteName(s0), t('installed') + colon() + fmt(inst[p.data.id] || 0, 0)]); }
             return ''; }),
           geo: { map: mp, roam: true, aspectScale: 0.82, layoutCenter: ['50%', '50%'], layoutSize: mapSize(box, 0.96), silent: true, itemStyle: { areaColor: '#ece8e1', borderColor: '#ffffff', borderWidth: 0.6 }, label: { show: false } },
           series: [{ type: 'lines', coordinateSystem: 'geo', data: lines, large: false, lineStyle: { color: '#1f5c99', opacity: 0.35, curveness: 0.18 }, z: 3 },
@@ -1639,7 +1639,7 @@
               label: { show: true, position: 'right', formatter: function (p) { return siteName(SITES[p.data.id]); }, fontSize: 11, color: '#1c1d21' }, labelLayout: { hideOverlap: true } }] };
       });
       var csrc = function (v) { return t({ 'plan folder': 'src_folder', 'shipped example (sha256 matches)': 'src_shipped', 'province centroid': 'src_centroid' }[v] || 'src_other'); };
-      var ff = fig(t('flow_h'), t('plan_flow_sub', yr) + '. ' + t('plan_coords', csrc(PL.coords_source.sites), csrc(PL.coords_source.origins)), el);
+      var ff = fig(t('flow_h'), t('plan_flow_sub', yr) + stop() + t('plan_coords', csrc(PL.coords_source.sites), csrc(PL.coords_source.origins)), el);
       ff.classList.add('span2');
       g.appendChild(ff);
     }
@@ -1648,7 +1648,7 @@
       var names = rs.map(function (r) { return SITES[r.site_id] ? siteName(SITES[r.site_id]) : r.site_id; });
       return { grid: baseGrid({ left: 10, top: 34, right: 48 }), legend: { top: 0, left: 0, textStyle: { color: '#4a4d55' } },
         tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) { var r = rs[ps[0].dataIndex];
-          return tip([names[ps[0].dataIndex], t('used') + ': ' + fmt(r.used_racks, 0), t('idle') + ': ' + fmt(r.idle_racks, 0), pct(r.utilisation, 1)]); } }),
+          return tip([names[ps[0].dataIndex], t('used') + colon() + fmt(r.used_racks, 0), t('idle') + colon() + fmt(r.idle_racks, 0), pct(r.utilisation, 1)]); } }),
         yAxis: axis({ type: 'category', inverse: true, data: names, axisLabel: { color: '#1c1d21', width: 150, overflow: 'truncate' } }), xAxis: axis({ type: 'value' }),
         series: [{ type: 'bar', stack: 'u', name: t('used'), data: rs.map(function (r) { return r.used_racks; }), itemStyle: { color: '#1f5c99' }, barMaxWidth: 16 },
           { type: 'bar', stack: 'u', name: t('idle'), data: rs.map(function (r) { return r.idle_racks; }), itemStyle: { color: '#e3b9a6' }, barMaxWidth: 16,
@@ -1660,7 +1660,7 @@
       // cost excluding carbon payments (older plan folders without the column: total cost, labelled as such)
       var ex = rs.length && rs[0].cost_excl_carbon_pv_yuan != null;
       var cy = function (r) { return (ex ? r.cost_excl_carbon_pv_yuan : r.total_pv_yuan) / 1e8; };
-      return { grid: baseGrid({ left: 34 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([r.parameter + ' = ' + fmt(r.value, 0), t(ex ? 'cost_ex' : 'cost') + ': ' + fmt(cy(r), 1)].concat(ex ? [t('carbon_pay') + ': ' + fmt((r.carbon_cost_pv_yuan || 0) / 1e8, 1), t('cost') + ': ' + fmt(r.total_pv_yuan / 1e8, 1)] : []).concat([t('emis') + ': ' + fmt(r[key] / 1e6, 2)])); }),
+      return { grid: baseGrid({ left: 34 }), tooltip: tooltip(function (p) { var r = rs[p.dataIndex]; if (!r) return ''; return tip([r.parameter + ' = ' + fmt(r.value, 0), t(ex ? 'cost_ex' : 'cost') + colon() + fmt(cy(r), 1)].concat(ex ? [t('carbon_pay') + colon() + fmt((r.carbon_cost_pv_yuan || 0) / 1e8, 1), t('cost') + colon() + fmt(r.total_pv_yuan / 1e8, 1)] : []).concat([t('emis') + colon() + fmt(r[key] / 1e6, 2)])); }),
         xAxis: axis({ type: 'value', scale: true, name: t('emis'), nameLocation: 'middle', nameGap: 26 }),
         yAxis: axis({ type: 'value', scale: true, name: t(ex ? 'cost_ex' : 'cost'), nameLocation: 'middle', nameRotate: 90, nameGap: 52 }),
         series: [{ type: 'line', data: rs.map(function (r) { return [r[key] / 1e6, cy(r)]; }), symbolSize: 9, lineStyle: { color: '#1f5c99', width: 2 }, itemStyle: { color: '#1f5c99' },
@@ -1732,14 +1732,14 @@
       var cl = catLabels(box, P.map(nlabel), 90);
       if (P.length < 3) return { grid: baseGrid({ top: 34, left: Math.max(48, cl.left) }), legend: { top: 0, textStyle: { color: '#4a4d55' } },
         tooltip: tooltip(null, { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
-          return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + fmt(p.value); }))); } }),
+          return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + colon() + fmt(p.value); }))); } }),
         xAxis: axis({ type: 'category', data: P.map(nlabel), axisLabel: cl.label }), yAxis: axis({ type: 'value' }),
         series: lines.map(function (l) { return { type: 'bar', name: l.name, data: l.v, itemStyle: { color: l.col }, barMaxWidth: 42 }; }) };
       P.forEach(function (p) { D.scores[p][ti].forEach(function (v) { if (v > mx) mx = v; }); });
       var narrow = box && box.clientWidth < 480;
       var ser = lines.map(function (l, i) { return { name: l.name, value: l.v, lineStyle: { width: i ? 1.5 : 2.5, color: l.col, type: i === 1 ? 'dashed' : 'solid' },
         itemStyle: { color: l.col }, areaStyle: i ? undefined : { color: 'rgba(180,68,27,.15)' } }; });
-      return { legend: { bottom: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(function (p) { return tip([p.name].concat(P.map(function (c, i) { return nlabel(c) + ': ' + fmt(p.value[i]); }))); }),
+      return { legend: { bottom: 0, textStyle: { color: '#4a4d55' } }, tooltip: tooltip(function (p) { return tip([p.name].concat(P.map(function (c, i) { return nlabel(c) + colon() + fmt(p.value[i]); }))); }),
         radar: { indicator: P.map(function (p) { return { name: nlabel(p), max: Math.ceil(mx / 10) * 10 || 100 }; }), radius: narrow ? '52%' : '64%', center: ['50%', '48%'],
           axisName: { color: '#4a4d55', fontSize: narrow ? 11 : 12, width: narrow ? 84 : 130, overflow: 'break', lineHeight: 14 },
           splitLine: { lineStyle: { color: '#e4ded3' } }, splitArea: { show: false } },
@@ -1814,7 +1814,7 @@
     } else grid.appendChild(fig(t('prof_wf'), '', absent(t('prof_wf_one'))));
     // trend
     if (T > 1) grid.appendChild(fig(t('prof_trend'), '', chart('short', function () {
-      return { grid: baseGrid({ right: 50 }), tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + ': ' + (p.seriesIndex ? p.value : fmt(p.value)); }))); } }),
+      return { grid: baseGrid({ right: 50 }), tooltip: tooltip(null, { trigger: 'axis', formatter: function (ps) { return tip([String(ps[0].axisValue)].concat(ps.map(function (p) { return p.seriesName + colon() + (p.seriesIndex ? p.value : fmt(p.value)); }))); } }),
         legend: { top: 0, textStyle: { color: '#4a4d55' } },
         xAxis: axis({ type: 'category', data: YEARS.map(String) }), yAxis: [axis({ type: 'value' }), axis({ type: 'value', inverse: true, min: 1, max: N, splitLine: { show: false } })],
         series: [{ type: 'line', name: t('col_score'), data: YEARS.map(function (_, i) { return curScore(i, n); }), lineStyle: { width: 2.5, color: '#1f5c99' }, itemStyle: { color: '#1f5c99' } },
@@ -1828,7 +1828,7 @@
       var imp = fl.filter(function (f) { return f[0] === 'imputed'; })[0];
       // an imputed cell shows the value the build used (the input had none); a treated one its input value
       var td = h('td', { class: 'num' }, imp ? h('i', null, fmtg(imp[1])) : fmtg(vv));
-      fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + ': ' + fmtg(vv) + ' → ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
+      fl.forEach(function (f) { td.appendChild(h('span', { class: 'flagdot', title: t(f[0]) + colon() + fmtg(vv) + ' → ' + fmtg(f[1]) }, '⚑ ' + t(f[0]))); });
       var trf = (D.flags.transforms || {})[c];
       if (trf) { var blk = trf[String(YEARS[ti])] ? String(YEARS[ti]) : trf.pooled ? 'pooled' : trf.all ? 'all' : null;
         if (blk) td.appendChild(h('span', { class: 'tfdot', title: t('ind_transform', treatName(trf[blk]), /^\d+$/.test(blk) ? blk : scopeName(blk)) }, treatName(trf[blk]))); }
