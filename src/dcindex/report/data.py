@@ -28,6 +28,9 @@ GROUP_VALUE_ZH = {
     "North": "北方", "South": "南方",
     "demand": "算力需求地", "supply": "算力供给地", "none": "非枢纽", "hub": "枢纽",
 }
+#: Known group values -> English labels where the value itself is a code
+GROUP_VALUE_EN = {"demand": "Compute demand region", "supply": "Compute supply region", "none": "Not a hub region",
+                  "hub": "Hub"}
 GROUP_COLUMN_LABELS = {
     "region4": ("四大区域", "Four regions"), "north_south": ("南北", "North / South"),
     "hub": ("东数西算角色", "East Data West Computing role"), "hub_node": ("算力枢纽节点", "Computing hub node"),
@@ -176,7 +179,7 @@ def _group_defs(units: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
             if zh is None and len(v) == 6 and v.isdigit() and v.endswith("0000"):  # province codes -> names
                 prov = _province_names() if prov is None else prov
                 zh, en = prov.get(v, (None, en))
-            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": en or v})
+            labels.append({"v": v, "zh": zh or GROUP_VALUE_ZH.get(v, v), "en": en or GROUP_VALUE_EN.get(v, v)})
         zh_name, en_name = GROUP_COLUMN_LABELS.get(c, (c, c))
         defs.append({"col": c, "zh": zh_name, "en": en_name, "values": labels})
     return defs
