@@ -443,8 +443,7 @@ def test_reweighting_updates_map_rank_chart_and_profile(browser, panel_result):
         j = res.node_index(res.framework.root)
         assert before[codes[0]] == res.scores_array[-1, 0, j]
         _set_sliders(pg, {"INFRA": 80, "INDUS": 10, "SKILL": 10})
-        pg.page.wait_for_timeout(400)
-        pg.render_all()
+        pg.page.wait_for_timeout(400)  # the drawn map and rank chart are redrawn at once (no scrolling needed)
         rw = pg.page.evaluate("window.dcReport.ranks()")
         after = _map_values(pg)
         assert {c: after[c] for c in codes} == {c: s for c, _, s in rw}
@@ -472,7 +471,6 @@ def test_reweighting_updates_map_rank_chart_and_profile(browser, panel_result):
         pg.page.evaluate("location.hash = ''")
         pg.page.click("#rw-reset")
         pg.page.wait_for_timeout(400)
-        pg.render_all()
         assert _map_values(pg) == before
         assert pg.page.locator(".rwtag, .rwpub").count() == 0
         assert pg.errors == [], pg.errors

@@ -552,7 +552,10 @@
     var s = SECS.filter(function (x) { return x[0] === id; })[0];
     var el = document.getElementById('sec-' + id);
     if (!s || !el) return;
+    // charts that were already drawn are redrawn at once (no blank frame, no wait for the scroll observer)
+    var drawn = Array.prototype.some.call(el.querySelectorAll('.chart'), function (c) { return !!c._inst; });
     clear(el.firstChild); s[2](el.firstChild);
+    if (drawn) el.querySelectorAll('.chart').forEach(draw);
   }
 
   function masthead() {
