@@ -84,6 +84,8 @@ class Framework:
         name_zh: str | None = None,
         name_en: str | None = None,
         description: str | None = None,
+        description_zh: str | None = None,
+        description_en: str | None = None,
         source_file: str | None = None,
     ):
         self.source_file = source_file
@@ -91,6 +93,8 @@ class Framework:
         self.name_zh = name_zh
         self.name_en = name_en
         self.description = description
+        self.description_zh = description_zh
+        self.description_en = description_en
         self.groups = list(groups or [])
         self.others: list[str] = []  # COINr iMeta Type "Other": data columns kept out of the index
         self.denominators = {d.code: d for d in (denominators or [])}
@@ -260,6 +264,8 @@ class Framework:
             name_zh=self.name_zh,
             name_en=self.name_en,
             description=self.description,
+            description_zh=self.description_zh,
+            description_en=self.description_en,
             source_file=self.source_file,
         )
 
@@ -333,6 +339,10 @@ class Framework:
             out["name_en"] = self.name_en
         if self.description:
             out["description"] = self.description
+        if self.description_zh:
+            out["description_zh"] = self.description_zh
+        if self.description_en:
+            out["description_en"] = self.description_en
         if self.denominators:
             out["denominators"] = [
                 {k: v for k, v in vars(d).items() if v is not None} for d in self.denominators.values()
@@ -495,6 +505,8 @@ class _FrameworkModel(BaseModel):
     name_zh: str | None = None
     name_en: str | None = None
     description: str | None = None
+    description_zh: str | None = None
+    description_en: str | None = None
     version: str | None = None
     notes: Any = None
     denominators: list[_DenominatorModel] = Field(default_factory=list)
@@ -552,7 +564,8 @@ def framework_from_dict(d: dict[str, Any], source_file: str | None = None) -> Fr
     dens = [Denominator(code=x.code, name_zh=x.name_zh, name_en=x.name_en, unit=x.unit, source=x.source)
             for x in m.denominators]
     return Framework(nodes, denominators=dens, groups=m.groups, name_zh=m.name_zh, name_en=m.name_en,
-                     description=m.description, source_file=source_file)
+                     description=m.description, description_zh=m.description_zh,
+                     description_en=m.description_en, source_file=source_file)
 
 
 def _pydantic_message(exc: ValidationError, d: Any) -> str:
