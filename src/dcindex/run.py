@@ -50,9 +50,8 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         console: Any = None) -> BuildResult:
     """Build + ranked summary + pattern analysis (+ audit and report when available), all written to ``out``."""
     from rich.console import Console
-    from rich.markup import escape
 
-    from dcindex.cli.build import _resolve_framework, ranking_table
+    from dcindex.cli.build import _resolve_framework, print_build
 
     con = console or Console()
     out = Path(out)
@@ -72,12 +71,7 @@ def run(data: Any = None, meta: Any = None, framework: Any = None, units: Any = 
         recipe = _shipped(Path(recipe), "_recipe") if recipe else None
     res = build(data, fw, recipe, units=units)
     res.to_dir(out)
-    if res.stale_removed:
-        con.print(f"note: removed outputs of an earlier result in {out}: {', '.join(res.stale_removed)}",
-                  highlight=False, markup=False)
-    con.print(ranking_table(res, top=top, lang=lang))
-    for w in res.warnings:
-        con.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    print_build(con, res, out, top=top, lang=lang)
 
     groups = [by] if by else [g for g in EXAMPLE_GROUPS if g in res.units.columns] or group_columns(res)[:3]
     pattern = _capability("pattern")

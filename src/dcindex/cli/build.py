@@ -70,6 +70,16 @@ def ranking_table(result, top: int = 15, lang: str = "en") -> Table:
     return t
 
 
+def print_build(con, res, out, *, top: int = 15, lang: str = "zh") -> None:
+    """What a build tells the terminal: removed stale outputs, the ranking table, the warnings."""
+    if res.stale_removed:
+        con.print(f"note: removed outputs of an earlier result in {out}: {', '.join(res.stale_removed)}",
+                  highlight=False, markup=False)
+    con.print(ranking_table(res, top=top, lang=lang))
+    for w in res.warnings:
+        con.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("build")
     def build_cmd(
@@ -89,12 +99,7 @@ def register(app: typer.Typer) -> None:
         fw = _resolve_framework(meta, framework)
         res = build(data, fw, _shipped(recipe, "_recipe") if recipe else None, units=units, year=year)
         res.to_dir(out)
-        if res.stale_removed:
-            console.print(f"note: removed outputs of an earlier result in {out}: {', '.join(res.stale_removed)}",
-                          highlight=False, markup=False)
-        console.print(ranking_table(res, top=top, lang=lang))
-        for w in res.warnings:
-            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        print_build(console, res, out, top=top, lang=lang)
         console.print(f"Wrote results to [bold]{out}[/] (scores.csv, scores.parquet, index.xlsx, manifest.json).")
 
     @app.command("run")
