@@ -1671,7 +1671,8 @@ def _sensitivity(result, design, factors, R, tgt, ok, sp, submit=_run_now):
     # per-unit intervals: at most 100 resamples, products in single precision (see sobol_indices)
     unit_job = lambda cols: sobol_indices(Yu[:, cols], G, bootstrap=min(sp.bootstrap, 100),  # noqa: E731
                                           conf_level=sp.conf_level, seed=seed, conf_dtype=np.float32)
-    chunks = [c for c in np.array_split(np.arange(T * N), UNIT_CHUNKS) if len(c)]
+    # column slices (views, not fancy-indexed copies of the (runs, T*N) rank matrix)
+    chunks = [slice(int(c[0]), int(c[-1]) + 1) for c in np.array_split(np.arange(T * N), UNIT_CHUNKS) if len(c)]
     f_units = [submit(unit_job, c) for c in chunks]
     f_target = submit(_sens_target, result, factors, tgt, blocks_ok, G, T, sp, seed)
 
