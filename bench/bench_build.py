@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import dcindex  # noqa: E402
 from dcindex.recipe import coinr_recipe  # noqa: E402
