@@ -1,6 +1,6 @@
 """Benchmark: a full build of 3,000 units x 60 indicators x 10 years against a straightforward pandas version.
 
-Data: ``bench/synth.py`` (seeded; skewed and heavy-tailed indicators, ~3 % missing, a third of the
+Data: ``bench/lib/synth.py`` (seeded; skewed and heavy-tailed indicators, ~3 % missing, a third of the
 indicators divided by population, a 3-level framework with unequal weights, four regional groups),
 written once to a wide CSV and a framework YAML in a temporary folder.
 
