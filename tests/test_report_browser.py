@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from conftest import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: E402,F401  (the browser fixture lives there too)
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 pytestmark = [
@@ -27,13 +26,6 @@ pytestmark = [
 
 
 # ------------------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 class Page:

@@ -195,6 +195,16 @@ def _solve_lp(cost: np.ndarray, gain: np.ndarray, need: float, ub: np.ndarray) -
     return np.clip(np.array(h.getSolution().col_value, dtype=float), 0.0, ub)
 
 
+def _check_plan_inputs(var, method, linear, reasons, who: str, node: str) -> None:
+    """Something must be changeable, and the LP method needs an index linear in the raw values."""
+    if not var:
+        raise InputError(f"no indicator can be changed for {who} below '{node}'.",
+                         hint="allow more indicators (indicators=/fixed=) or choose another node.")
+    if method == "lp" and not linear:
+        raise InputError("the LP method needs an index that is linear in the raw values, and this one is not: "
+                         + "; ".join(reasons) + ".", hint="use method='auto' or 'heuristic'.")
+
+
 def _new_highs():
     from dcindex._highs import new_highs
 
@@ -342,12 +352,7 @@ def target(result, unit=None, *, rank: int | None = None, score: float | None = 
                           status="already met", verified=True, method="none needed", linear=linear, reasons=reasons,
                           changes=_table(result, var, kpos, dirs, cur, np.zeros(len(var)), c, ub, src, base, t, n),
                           total_cost=0.0, rebuilds=0, after=result, notes=notes)
-    if not var:
-        raise InputError(f"no indicator can be changed for '{code}' below '{node}'.",
-                         hint="allow more indicators (indicators=/fixed=) or choose another node.")
-    if method == "lp" and not linear:
-        raise InputError("the LP method needs an index that is linear in the raw values, and this one is not: "
-                         + "; ".join(reasons) + ".", hint="use method='auto' or 'heuristic'.")
+    _check_plan_inputs(var, method, linear, reasons, f"'{code}'", node)
     gains = None
     if linear and method != "heuristic":
         g, capped, dead = _linear_gains(result, node, t, n, var, kpos, dirs, cur)
@@ -836,12 +841,7 @@ def group_target(result, group, *, score: float | None = None, reference=None, g
         return GroupTargetPlan(**common, value_after=f0, status="already met", verified=True, method="none needed",
                                linear=linear, changes=table(np.zeros(len(var))), units=units_table(result),
                                total_cost=0.0, rebuilds=0, after=result, notes=notes)
-    if not var:
-        raise InputError(f"no indicator can be changed for the group below '{node}'.",
-                         hint="allow more indicators (indicators=/fixed=) or choose another node.")
-    if method == "lp" and not linear:
-        raise InputError("the LP method needs an index that is linear in the raw values, and this one is not: "
-                         + "; ".join(reasons) + ".", hint="use method='auto' or 'heuristic'.")
+    _check_plan_inputs(var, method, linear, reasons, "the group", node)
     gains = None
     if linear and method != "heuristic":
         coef = np.zeros(len(var))

@@ -187,37 +187,41 @@ def as_panel(obj: Any, node: str | None = None, units: pd.DataFrame | None = Non
     return Panel(values=wide, units=u, label=str(name) if name is not None else label, notes=tuple(notes))
 
 
+def _per_unit(obj: Any, panel: Panel, where: str, kind: str, default_name: str, hint_col: str,
+              hint_array: str, dtype=None) -> tuple[pd.Series, str]:
+    """A per-unit value given as a units column name, a Series indexed by unit, a one-column DataFrame or an
+    array in unit order; returned aligned to ``panel``'s units by id (the shared lookup of groups and weights)."""
+    if isinstance(obj, str):
+        if obj not in panel.units.columns:
+            raise InputError(f"no {kind} column {obj!r}.", where=where,
+                             hint=f"{hint_col}: {list(map(str, panel.units.columns))}.")
+        s, name = panel.units[obj], obj
+    elif isinstance(obj, pd.DataFrame):
+        if obj.shape[1] != 1:
+            raise InputError(f"a {kind}s DataFrame must have exactly one column.", where=where,
+                             hint="Select the column, e.g. units['region4'].")
+        s, name = obj.iloc[:, 0], str(obj.columns[0])
+    elif isinstance(obj, pd.Series):
+        s, name = obj, (str(obj.name) if obj.name is not None else default_name)
+    else:
+        arr = np.asarray(obj) if dtype is None else np.asarray(obj, dtype=dtype)
+        if arr.shape != (panel.values.shape[0],):
+            raise InputError(f"{kind}s given as an array must have one value per unit.", where=where,
+                             hint=hint_array)
+        s, name = pd.Series(arr, index=panel.values.index), default_name
+    s = s.copy()
+    s.index = _unit_index(s.index, where)
+    return s.reindex(panel.values.index), name
+
+
 def as_groups(groups: Any, panel: Panel, where: str = "groups") -> pd.Series:
     """Group label (str) per unit of ``panel``, aligned by unit id.
 
     ``groups`` is a column name of ``panel.units``, a Series indexed by unit or a one-column DataFrame.
     Every unit must have a group (Dagum and the between/within decompositions are exhaustive partitions).
     """
-    if isinstance(groups, str):
-        if groups not in panel.units.columns:
-            raise InputError(f"no group column {groups!r}.", where=where,
-                             hint=f"Available unit columns: {list(map(str, panel.units.columns))}.")
-        s = panel.units[groups]
-        name = groups
-    elif isinstance(groups, pd.DataFrame):
-        if groups.shape[1] != 1:
-            raise InputError("a groups DataFrame must have exactly one column.", where=where,
-                             hint="Select the grouping column, e.g. units['region4'].")
-        s = groups.iloc[:, 0]
-        name = str(groups.columns[0])
-    elif isinstance(groups, pd.Series):
-        s = groups
-        name = str(groups.name) if groups.name is not None else "group"
-    else:
-        arr = np.asarray(groups)
-        if arr.shape != (panel.values.shape[0],):
-            raise InputError("groups given as an array must have one label per unit.", where=where,
-                             hint="Pass a pandas Series indexed by unit code to align by id.")
-        s = pd.Series(arr, index=panel.values.index)
-        name = "group"
-    s = s.copy()
-    s.index = _unit_index(s.index, where)
-    s = s.reindex(panel.values.index)
+    s, name = _per_unit(groups, panel, where, "group", "group", "Available unit columns",
+                        "Pass a pandas Series indexed by unit code to align by id.")
     miss = s.isna() | (s.astype(str).str.strip() == "")
     if miss.any():
         raise InputError(f"{int(miss.sum())} unit(s) have no group in {name!r}: {list(s.index[miss])[:8]}.",
@@ -231,25 +235,9 @@ def as_unit_weights(weights: Any, panel: Panel, where: str = "weights") -> pd.Se
     """Positive weights (e.g. population) per unit aligned by unit id, or None."""
     if weights is None:
         return None
-    if isinstance(weights, str):
-        if weights not in panel.units.columns:
-            raise InputError(f"no weight column {weights!r}.", where=where,
-                             hint=f"Name a numeric column of the units table: {list(map(str, panel.units.columns))}.")
-        s = panel.units[weights]
-        name = weights
-    elif isinstance(weights, pd.Series):
-        s = weights
-        name = str(weights.name) if weights.name is not None else "weight"
-    else:
-        arr = np.asarray(weights, dtype=float)
-        if arr.shape != (panel.values.shape[0],):
-            raise InputError("weights given as an array must have one value per unit.", where=where,
-                             hint="Pass a pandas Series indexed by unit code.")
-        s = pd.Series(arr, index=panel.values.index)
-        name = "weight"
-    s = s.copy()
-    s.index = _unit_index(s.index, where)
-    s = pd.to_numeric(s.reindex(panel.values.index), errors="coerce").astype(float)
+    s, name = _per_unit(weights, panel, where, "weight", "weight", "Name a numeric column of the units table",
+                        "Pass a pandas Series indexed by unit code.", dtype=float)
+    s = pd.to_numeric(s, errors="coerce").astype(float)
     bad = ~np.isfinite(s.to_numpy()) | (s.to_numpy() <= 0)
     if bad.any():
         raise InputError(f"weight {name!r} is missing, non-numeric or not positive for units "
